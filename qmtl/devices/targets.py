@@ -1,0 +1,187 @@
+"""Resolve a :class:`DeviceConfig` to a Qiskit target: an ``EstimatorV2`` plus the pass
+manager that turns a virtual circuit into that target's ISA circuit.
+
+Targets
+-------
+* ``aer``: :class:`qiskit_aer.primitives.EstimatorV2`.  It evaluates exact expectation values
+  (``save_expectation_value``) and, when a precision ``p`` is set, adds ``N(0, p)`` noise
+  seeded by ``run_options['seed_simulator']``.  With a noise model the density-matrix method
+  gives the exact noisy expectation value before that sampling noise.
+* ``fake_<backend>``: :class:`qiskit_ibm_runtime.EstimatorV2` with ``mode=<fake backend>``, the
+  Runtime *local testing mode*; it wraps ``BackendEstimatorV2`` over the backend's noisy Aer
+  simulator and measures ``ceil(1/p**2)`` shots.  Its seed is ``options.simulator.seed_simulator``
+  (see ``qiskit_ibm_runtime/fake_provider/local_service.py``).
+* ``ibm:<name>``: the same Runtime estimator on ``QiskitRuntimeService().backend(name)``, in
+  job, ``Batch`` or ``Session`` mode.
+
+Shots and precision are related by the Runtime convention ``precision = 1/sqrt(shots)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from qiskit.primitives import BaseEstimatorV2
+from qiskit.transpiler import PassManager
+from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
+from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
+from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
+
+from qmtl.devices.noise import load_noise_model, looks_like_path
+from qmtl.devices.spec import DeviceConfig
+from qmtl.errors import UserError, unknown_name
+
+QISKIT_NAMES = ("aer",)
+IBM_PREFIX = "ibm:"
+# Aer's density matrix doubles the qubit count of a statevector; beyond this width a noisy
+# Aer estimate of a whole fake backend no longer fits in memory.
+MAX_DENSITY_MATRIX_QUBITS = 12
+
+
+@dataclass(frozen=True)
+class Target:
+    """An estimator and the compilation that produces circuits it accepts."""
+
+    label: str
+    estimator: BaseEstimatorV2
+    pass_manager: PassManager
+    num_qubits: int | None
+    max_rows_per_call: int | None = None
+    session: Any = None
+    """The Runtime ``Batch``/``Session`` to close when done, if any."""
+
+
+@cache
+def _fake_backend_classes() -> dict[str, type]:
+    # Importing the fake provider takes seconds; do it only when a fake name is needed.
+    from qiskit_ibm_runtime import fake_provider
+
+    classes = (getattr(fake_provider, n) for n in dir(fake_provider) if n.startswith("Fake"))
+    return {
+        cls.backend_name: cls
+        for cls in classes
+        if isinstance(cls, type) and cls.__name__.endswith("V2") and hasattr(cls, "backend_name")
+    }
+
+
+def fake_backend_names() -> list[str]:
+    """Names of the fake IBM backends usable as ``fake_<backend>`` or ``noise``."""
+    return sorted(_fake_backend_classes())
+
+
+def fake_backend(name: str) -> Any:
+    """Instantiate the fake backend ``name`` (e.g. ``fake_manila``)."""
+    classes = _fake_backend_classes()
+    if name not in classes:
+        raise unknown_name("fake backend", name, classes)
+    return classes[name]()
+
+
+def ibm_backend(name: str) -> Any:
+    """The real backend ``name`` from the saved IBM Quantum account."""
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    try:
+        return QiskitRuntimeService().backend(name)
+    except Exception as exc:  # account, network and name errors all need the user
+        raise UserError(
+            f"cannot open IBM backend '{name}': {exc}; save an account with "
+            "QiskitRuntimeService.save_account(...) and check the backend name"
+        ) from exc
+
+
+def estimator_precision(config: DeviceConfig) -> float | None:
+    """The Estimator precision the config asks for, or ``None`` for exact execution."""
+    if config.shots is not None and config.precision is not None:
+        raise UserError("set either device.shots or device.precision, not both")
+    if config.shots is not None:
+        if config.shots <= 0:
+            raise UserError(f"device.shots must be a positive integer, got {config.shots}; "
+                            "use e.g. --set device.shots=4000, or leave it unset for exact")
+        return 1.0 / math.sqrt(config.shots)
+    if config.precision is not None and config.precision <= 0:
+        raise UserError(f"device.precision must be > 0, got {config.precision}; "
+                        "leave it unset for exact expectation values")
+    return config.precision
+
+
+def resolve_target(config: DeviceConfig, seed: int,
+                   noise_model: NoiseModel | None = None) -> Target:
+    """Build the :class:`Target` for a Qiskit device name (``aer``, ``fake_*``, ``ibm:*``)."""
+    precision = estimator_precision(config)
+    if config.name == "aer":
+        return _aer_target(config, seed, precision, noise_model)
+    if noise_model is not None or config.noise is not None:
+        raise UserError(f"device.noise applies to device.name=aer only, not '{config.name}'; "
+                        "a fake backend brings its own noise model")
+    if config.name.startswith(IBM_PREFIX):
+        backend = ibm_backend(config.name.removeprefix(IBM_PREFIX))
+        return _runtime_target(config, seed, precision, backend, local=False)
+    if config.name.startswith("fake_"):
+        return _runtime_target(config, seed, precision, fake_backend(config.name), local=True)
+    raise AssertionError(f"not a Qiskit device name: {config.name}")
+
+
+def _aer_target(config: DeviceConfig, seed: int, precision: float | None,
+                noise_model: NoiseModel | None) -> Target:
+    backend = None
+    if noise_model is None and config.noise is not None:
+        if looks_like_path(config.noise):
+            noise_model = load_noise_model(config.noise)
+        else:
+            backend = fake_backend(config.noise)
+    noisy = noise_model is not None or backend is not None
+    if noisy and precision is None:
+        raise UserError("a noise model needs shot-based estimation: set device.shots "
+                        "(e.g. 4000) or device.precision, or drop device.noise for exact runs")
+    options = {"default_precision": precision or 0.0, "run_options": {"seed_simulator": seed}}
+    if backend is not None:
+        if backend.num_qubits > MAX_DENSITY_MATRIX_QUBITS:
+            raise UserError(
+                f"noise from {backend.name} ({backend.num_qubits} qubits) is too wide for "
+                f"Aer density-matrix simulation (max {MAX_DENSITY_MATRIX_QUBITS}); use "
+                f"device.name={backend.name} (Runtime local mode) or a smaller fake backend")
+        simulator = AerSimulator.from_backend(backend, method="density_matrix")
+        estimator = AerEstimatorV2.from_backend(simulator, options=options)
+        manager = generate_preset_pass_manager(
+            config.optimization_level, backend=backend, seed_transpiler=seed)
+        return Target(f"aer+{backend.name}", estimator, manager, backend.num_qubits,
+                      config.max_rows_per_call)
+    if noise_model is not None:
+        options["backend_options"] = {"noise_model": noise_model, "method": "density_matrix"}
+        manager = generate_preset_pass_manager(
+            config.optimization_level, basis_gates=noise_model.basis_gates,
+            seed_transpiler=seed)
+        return Target("aer+noise", AerEstimatorV2(options=options), manager, None,
+                      config.max_rows_per_call)
+    # No coupling map: layout is trivial and the circuit keeps its own width.
+    manager = generate_preset_pass_manager(config.optimization_level, seed_transpiler=seed)
+    return Target("aer", AerEstimatorV2(options=options), manager, None,
+                  config.max_rows_per_call)
+
+
+def _runtime_target(config: DeviceConfig, seed: int, precision: float | None, backend: Any,
+                    local: bool) -> Target:
+    from qiskit_ibm_runtime import Batch, Session
+    from qiskit_ibm_runtime import EstimatorV2 as RuntimeEstimatorV2
+
+    session = {"job": None, "batch": Batch, "session": Session}[config.mode]
+    session = session(backend=backend) if session else None
+    estimator = RuntimeEstimatorV2(mode=session or backend)
+    if config.shots is not None:
+        estimator.options.default_shots = config.shots
+    elif precision is not None:
+        estimator.options.default_precision = precision
+    if local:
+        # Local mode reads options.simulator.seed_simulator but drops a falsy seed (0), so
+        # the wrapped simulator gets the seed as a backend option too.
+        estimator.options.simulator.seed_simulator = seed
+        backend.set_options(seed_simulator=seed)
+    manager = generate_preset_pass_manager(
+        config.optimization_level, backend=backend, seed_transpiler=seed)
+    return Target(backend.name, estimator, manager, backend.num_qubits,
+                  config.max_rows_per_call, session)
