@@ -1,0 +1,105 @@
+"""GradNorm: balance the task gradient norms on the shared parameters.
+
+Chen, Badrinarayanan, Lee, Rabinovich, "GradNorm: Gradient Normalization for Adaptive Loss
+Balancing in Deep Multitask Networks", ICML 2018.  With :math:`W` the shared parameters
+(all of qmtl's shared parameters: encoders and circuit), weights :math:`w_i(t)`,
+
+.. math::
+
+    G_i = \\|\\nabla_W\\, w_i L_i\\| = w_i \\|\\nabla_W L_i\\|, \\quad
+    \\bar G = \\tfrac1K \\sum_i G_i, \\quad
+    r_i = \\frac{L_i(t)/L_i(0)}{\\tfrac1K\\sum_j L_j(t)/L_j(0)},
+
+    L_{\\text{grad}} = \\sum_i \\big| G_i - \\bar G\\, r_i^{\\alpha} \\big|
+
+The network is trained on :math:`\\sum_i w_i L_i`; the weights take one optimizer step on
+:math:`L_{\\text{grad}}` with the target :math:`\\bar G r_i^\\alpha` held constant (as in the
+paper), then are renormalised to :math:`\\sum_i w_i = K`.  Because the target is constant,
+:math:`\\partial L_{\\text{grad}} / \\partial w_i = \\operatorname{sign}(G_i - \\bar G
+r_i^\\alpha)\\,\\|\\nabla_W L_i\\|` needs no second-order derivative, so it works through
+parameter-shift QNodes.  :math:`L_i(0)` are the losses of the first batch seen.
+
+Options: ``alpha`` (asymmetry, default 1.5 as in LibMTL), ``lr`` (Adam learning rate of the
+weights, default 0.025).  The weights have their own optimizer: they are not returned by
+:meth:`GradNormWeighting.parameters`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from qmtl.strategies.base import MultiTaskStrategy
+from qmtl.strategies.jacobian import task_jacobians
+from qmtl.strategies.options import non_negative_float, positive_float
+
+# Keeps every weight strictly positive if one Adam step overshoots below zero.
+_MIN_WEIGHT = 1e-6
+
+
+class GradNormWeighting(MultiTaskStrategy):
+    """Loss weights adapted every step so the weighted gradient norms follow the train rates."""
+
+    def __init__(self, n_tasks: int, *, alpha: float = 1.5, lr: float = 0.025) -> None:
+        super().__init__(n_tasks)
+        self.alpha = non_negative_float("gradnorm", "alpha", alpha)
+        self._weights = torch.ones(n_tasks, requires_grad=True)
+        self._optimizer = torch.optim.Adam([self._weights], lr=positive_float("gradnorm", "lr", lr))
+        self._initial_losses: torch.Tensor | None = None
+
+    def backward(
+        self,
+        losses: torch.Tensor,
+        shared_parameters: Sequence[torch.nn.Parameter],
+        task_parameters: Sequence[Sequence[torch.nn.Parameter]],
+    ) -> torch.Tensor:
+        self._check_losses(losses)
+        weights = self._weights.detach().clone()
+        jacobians = task_jacobians(losses, shared_parameters)
+        # Shared grads from the Jacobian already computed; task heads need their own pass.
+        for parameter, jacobian in zip(shared_parameters, jacobians, strict=True):
+            _accumulate(parameter, torch.tensordot(weights.to(jacobian.dtype), jacobian, dims=1))
+        heads = [p for params in task_parameters for p in params]
+        if heads:
+            torch.autograd.backward((weights.to(losses.dtype) * losses).sum(), inputs=heads)
+        self._update_weights(losses.detach(), jacobians)
+        return weights
+
+    def _update_weights(self, losses: torch.Tensor, jacobians: Sequence[torch.Tensor]) -> None:
+        if self._initial_losses is None:
+            self._initial_losses = losses.clone()
+        norms = sum(j.reshape(j.shape[0], -1).pow(2).sum(1) for j in jacobians).sqrt().detach()
+        norms = norms.to(self._weights.dtype)
+        relative = (losses / self._initial_losses).to(self._weights.dtype)
+        rates = relative / relative.mean()
+        weighted_norms = self._weights.detach() * norms
+        target = weighted_norms.mean() * rates.pow(self.alpha)
+        self._optimizer.zero_grad()
+        self._weights.grad = torch.sign(weighted_norms - target) * norms
+        self._optimizer.step()
+        with torch.no_grad():
+            self._weights.clamp_(min=_MIN_WEIGHT)
+            self._weights.mul_(self.n_tasks / self._weights.sum())
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "weights": self._weights.detach().clone(),
+            "optimizer": self._optimizer.state_dict(),
+            "initial_losses": self._initial_losses,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with torch.no_grad():
+            self._weights.copy_(state["weights"])
+        self._optimizer.load_state_dict(state["optimizer"])
+        self._initial_losses = state["initial_losses"]
+
+
+def _accumulate(parameter: torch.nn.Parameter, gradient: torch.Tensor) -> None:
+    """Add ``gradient`` to ``parameter.grad`` the way ``backward()`` would."""
+    if parameter.grad is None:
+        parameter.grad = gradient.detach().clone()
+    else:
+        parameter.grad.add_(gradient.detach())
