@@ -1,0 +1,165 @@
+"""The ``qmtl`` command line.
+
+Every user mistake ends with exit code 2 and one line on stderr naming the problem and
+the fix; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from qmtl.errors import UserError
+from qmtl.secrets import redact
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line and exit code 2 like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message}; see '{self.prog} --help'")
+
+
+def _format_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def metrics_table(results: dict[str, dict[str, float]]) -> str:
+    """A per-task table of a split's metrics."""
+    columns = ["accuracy", "macro_f1", "mse", "mae", "r2", "loss"]
+    present = [c for c in columns if any(c in m for m in results.values())]
+    rows = [["task", *present]]
+    for task, values in results.items():
+        rows.append([task, *(f"{values[c]:.4f}" if c in values else "" for c in present)])
+    return _format_table(rows)
+
+
+def _default_out(config_path: str) -> Path:
+    import time
+
+    return Path("runs") / f"{Path(config_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from qmtl.config import load_config
+    from qmtl.rundir import RunDir
+    from qmtl.training import Trainer
+
+    if args.resume:
+        run_dir = RunDir(args.resume)
+        if not run_dir.config.exists():
+            raise UserError(f"'{run_dir.path}' holds no run to resume (no config.yaml); check the path")
+        if run_dir.is_complete():
+            raise UserError(f"the run in '{run_dir.path}' is already complete; evaluate it with 'qmtl eval {run_dir.path}'")
+        if args.config or args.set:
+            raise UserError("--resume continues a run with its own config; drop CONFIG and --set")
+        config = load_config(run_dir.config)
+    else:
+        if not args.config:
+            raise UserError("qmtl train needs a CONFIG.yaml (or --resume RUN_DIR); e.g. qmtl train experiments/configs/digits.yaml")
+        config = load_config(args.config, args.set)
+        run_dir = RunDir(args.out or _default_out(args.config))
+    trainer = Trainer(config, run_dir, progress=not args.quiet, force=args.force)
+    print(f"run directory: {run_dir.path}", file=sys.stderr)
+    final = trainer.run(resume=bool(args.resume))
+    print(f"test metrics ({final['device']}, best epoch {final['best_epoch']} of {final['epochs_run']}, "
+          f"{final['wall_time_s']:.1f} s):")
+    print(metrics_table(final["test"]))
+    counts = final["parameters"]
+    print(f"parameters: shared {counts['shared']}, heads {counts['heads']}, total {counts['total']}")
+    print(f"results in {run_dir.path}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qmtl.evaluation import evaluate_run
+
+    results = evaluate_run(Path(args.run_dir), args.split, args.set)
+    print(metrics_table(results))
+    return 0
+
+
+def cmd_circuits_draw(args: argparse.Namespace) -> int:
+    from qmtl.drawing import draw_config
+
+    text, png = draw_config(args.config, args.set, args.out)
+    print(text)
+    print(f"circuit figure: {png}", file=sys.stderr)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from qmtl.registry import describe
+
+    print(describe())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qmtl", description="Hybrid quantum-classical multi-task learning.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a config into a run directory")
+    train.add_argument("config", nargs="?", help="run config (YAML)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key, e.g. training.lr=0.01")
+    train.add_argument("--out", help="run directory (default: runs/<config>-<time>)")
+    train.add_argument("--force", action="store_true", help="overwrite a run directory that holds a run")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser("eval", help="evaluate a run's best model")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--split", choices=["train", "val", "test"], default="test")
+    evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          help="override a key, e.g. device.name=aer to evaluate on another target")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    circuits = commands.add_parser("circuits", help="draw or export circuits")
+    circuit_commands = circuits.add_subparsers(dest="circuits_command", parser_class=_Parser, metavar="ACTION")
+    draw = circuit_commands.add_parser("draw", help="draw a config's circuit (text and PNG)")
+    draw.add_argument("config")
+    draw.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    draw.add_argument("--out", help="PNG path (default: <config>-circuit.png)")
+    draw.set_defaults(handler=cmd_circuits_draw)
+
+    info = commands.add_parser("info", help="versions, devices and registered components")
+    info.set_defaults(handler=cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not hasattr(args, "handler"):
+            parser.print_help()
+            return 2
+        return int(args.handler(args))
+    except UserError as error:
+        if debug:
+            traceback.print_exc()
+        print(f"qmtl: error: {redact(str(error))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qmtl: interrupted; resume with 'qmtl train --resume RUN_DIR'", file=sys.stderr)
+        return 130
+
+
+def entry_point() -> None:
+    """The console script: exit with :func:`main`'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""Joint training of a multi-task model, with evaluation, early stopping and resume.
+
+One step: forward a mini-batch, compute each task's loss (scaled by the task's static
+``weight``), hand the loss vector to the multi-task strategy (loss weighting or
+gradient aggregation, :mod:`qmtl.strategies`), which fills the gradients, then Adam.
+Every epoch ends with validation, a line in ``metrics.jsonl`` and an atomic checkpoint;
+the model with the best mean validation loss is kept and evaluated on the test split.
+
+Determinism: the seed fixes the split, the initialisation (torch's RNG is seeded before
+the model is built) and the batch order (a generator seeded by ``(seed, epoch)``), so a
+step is identified by (epoch, position) and a resumed run replays the same batches.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from qmtl import __version__
+from qmtl.architectures import build_model
+from qmtl.checkpoint import atomic_write_json, load_checkpoint, model_fingerprint, save_checkpoint
+from qmtl.config import RunConfig, dump_config
+from qmtl.data import MultiTaskData, Split, load_data
+from qmtl.devices import build_device
+from qmtl.model import MultiTaskModel
+from qmtl.rundir import RunDir
+from qmtl.secrets import redact
+from qmtl.strategies import MultiTaskStrategy, build_strategy
+from qmtl.strategies.conflict import task_gradient_cosines
+from qmtl.tasks import TaskConfig
+
+EVAL_BATCH = 512
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def model_defining_config(config: RunConfig) -> dict[str, Any]:
+    """Config parts a checkpoint's tensors depend on (shapes and meaning)."""
+    return {
+        "model": config.model.model_dump(mode="json"),
+        "tasks": [t.model_dump(mode="json") for t in config.tasks],
+        "data": {"name": config.data.name, "features": config.data.features, "options": config.data.options},
+        "weighting": config.training.weighting,
+        "aggregator": config.training.aggregator,
+    }
+
+
+def task_losses(outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], tasks: list[TaskConfig]) -> torch.Tensor:
+    """The vector of per-task mean losses, each scaled by the task's static weight."""
+    return torch.stack([task.weight * task.loss(outputs[task.name], targets[task.name]) for task in tasks])
+
+
+@torch.no_grad()
+def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch_size: int = EVAL_BATCH) -> dict[str, dict[str, float]]:
+    """Per-task loss and metrics on a whole split (model in eval mode)."""
+    was_training = model.training
+    model.eval()
+    outputs: dict[str, list[torch.Tensor]] = {t.name: [] for t in tasks}
+    for start in range(0, len(split), batch_size):
+        batch = split.subset(torch.arange(start, min(start + batch_size, len(split))))
+        for name, value in model(batch.features).items():
+            outputs[name].append(value)
+    model.train(was_training)
+    results = {}
+    for task in tasks:
+        output, target = torch.cat(outputs[task.name]), split.targets[task.name]
+        results[task.name] = {"loss": float(task.loss(output, target)), **task.scores(output, target)}
+    return results
+
+
+@dataclass
+class TrainingState:
+    """Where a run stands: everything besides model/optimizer/strategy needed to resume."""
+
+    epoch: int = 0  # epochs completed
+    step_in_epoch: int = 0  # batches of the current epoch already taken
+    global_step: int = 0
+    best_val_loss: float = float("inf")
+    best_epoch: int = 0
+    epochs_without_improvement: int = 0
+    elapsed: float = 0.0
+
+
+def _rng_state() -> dict[str, Any]:
+    numpy_state = np.random.get_state()
+    return {
+        "python": list(random.getstate()[1]),
+        "python_pos": random.getstate()[2],
+        "numpy": torch.from_numpy(numpy_state[1].astype(np.int64)),
+        "numpy_pos": int(numpy_state[2]),
+        "torch": torch.get_rng_state(),
+    }
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate((3, tuple(state["python"]), state["python_pos"]))
+    np.random.set_state(("MT19937", state["numpy"].numpy().astype(np.uint32), state["numpy_pos"], 0, 0.0))
+    torch.set_rng_state(state["torch"])
+
+
+def batch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return torch.randperm(n, generator=generator)
+
+
+class Trainer:
+    """Trains one config into one run directory; ``run()`` returns ``final.json``'s content."""
+
+    def __init__(self, config: RunConfig, run_dir: RunDir, progress: bool = True,
+                 on_step: Callable[[int], None] | None = None, force: bool = False) -> None:
+        self.config = config
+        self.force = force
+        self.run_dir = run_dir
+        self.progress = progress
+        self.on_step = on_step
+        self.tasks = list(config.tasks)
+        seed_everything(config.seed)
+        self.data: MultiTaskData = load_data(config.data, self.tasks, config.seed)
+        device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
+        self.device_name = config.device.name
+        self.model = build_model(config, self.data.input_dims, device, diff_method)
+        self.strategy: MultiTaskStrategy = build_strategy(
+            config.training.weighting, config.training.aggregator, len(self.tasks),
+            config.training.weighting_options, config.seed,
+        )
+        params = list(self.model.parameters()) + list(self.strategy.parameters())
+        self.optimizer = torch.optim.Adam(params, lr=config.training.lr, weight_decay=config.training.weight_decay)
+        self.state = TrainingState()
+        self.best_model_state = copy.deepcopy(self.model.state_dict())
+        self.model_config = model_defining_config(config)
+        self.logger = None
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def _checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "fingerprint": model_fingerprint(self.model_config),
+            "model_config": self.model_config,
+            "qmtl_version": __version__,
+            "model": self.model.state_dict(),
+            "best_model": self.best_model_state,
+            "optimizer": self.optimizer.state_dict(),
+            "strategy": self.strategy.state_dict(),
+            "training": vars(self.state).copy(),
+            "rng": _rng_state(),
+        }
+
+    def save(self) -> None:
+        save_checkpoint(self.run_dir.last_checkpoint, self._checkpoint_state())
+
+    def restore(self) -> None:
+        state = load_checkpoint(self.run_dir.last_checkpoint, self.model_config)
+        self.model.load_state_dict(state["model"])
+        self.best_model_state = state["best_model"]
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.strategy.load_state_dict(state["strategy"])
+        self.state = TrainingState(**state["training"])
+        _set_rng_state(state["rng"])
+        self.run_dir.truncate_metrics(self.state.epoch)
+
+    # -- the loop ------------------------------------------------------------------------
+    def _step(self, batch: Split) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
+        self.strategy.backward(losses, self.model.shared_parameters(), self.model.task_parameters())
+        self.optimizer.step()
+        return losses.detach()
+
+    def _conflict(self) -> list[list[float]] | None:
+        if not self.config.training.conflict_diagnostic or len(self.tasks) < 2:
+            return None
+        batch = self.data.train.subset(torch.arange(min(len(self.data.train), 128)))
+        losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
+        cosines = task_gradient_cosines(losses, self.model.shared_parameters())
+        self.optimizer.zero_grad(set_to_none=True)
+        return cosines.tolist()
+
+    def _epoch(self, epoch: int) -> dict[str, Any]:
+        cfg = self.config.training
+        order = batch_order(len(self.data.train), self.config.seed, epoch)
+        batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        start = self.state.step_in_epoch
+        sums = torch.zeros(len(self.tasks), dtype=torch.float64)
+        bar = tqdm(batches[start:], desc=f"epoch {epoch}/{cfg.epochs}", leave=False, disable=not self.progress,
+                   dynamic_ncols=True, initial=0)
+        for index in bar:
+            losses = self._step(self.data.train.subset(index))
+            sums += losses.double() * len(index)
+            self.state.step_in_epoch += 1
+            self.state.global_step += 1
+            bar.set_postfix({t.name: f"{float(l):.3f}" for t, l in zip(self.tasks, losses)})
+            if cfg.checkpoint_every and self.state.global_step % cfg.checkpoint_every == 0:
+                self.save()
+            if self.on_step is not None:
+                self.on_step(self.state.global_step)
+        bar.close()
+        # Batches replayed from a mid-epoch resume are not in ``sums``; average what was seen.
+        seen = sum(len(b) for b in batches[start:])
+        mean_losses = (sums / max(seen, 1)).float()
+        self.strategy.end_epoch(mean_losses)
+        return {t.name: float(l) for t, l in zip(self.tasks, mean_losses)}
+
+    def run(self, resume: bool = False) -> dict[str, Any]:
+        """Train to the end (or early stop); a failure marks the run directory as failed."""
+        if resume:
+            self.restore()
+            self.run_dir.set_status("running", resumed_at_epoch=self.state.epoch)
+        else:
+            self.run_dir.create(dump_config(self.config), force=self.force)
+            self.save()
+        self.logger = self.run_dir.logger()
+        try:
+            return self._train()
+        except KeyboardInterrupt:
+            self.run_dir.set_status("interrupted", epoch=self.state.epoch)
+            raise
+        except BaseException as error:
+            self.run_dir.set_status("failed", error=redact(f"{type(error).__name__}: {error}"))
+            raise
+
+    def _train(self) -> dict[str, Any]:
+        cfg = self.config.training
+        self.logger.info("%s run: seed %d, %d train / %d val / %d test examples, device %s",
+                         "resumed" if resume else "new", self.config.seed, len(self.data.train),
+                         len(self.data.val), len(self.data.test), self.device_name)
+        started = time.perf_counter() - self.state.elapsed
+        while self.state.epoch < cfg.epochs:
+            if cfg.patience is not None and self.state.epochs_without_improvement >= cfg.patience:
+                self.logger.info("early stop after epoch %d (best epoch %d)", self.state.epoch, self.state.best_epoch)
+                break
+            epoch = self.state.epoch + 1
+            train_losses = self._epoch(epoch)
+            validation = evaluate(self.model, self.data.val, self.tasks)
+            val_loss = float(np.mean([validation[t.name]["loss"] for t in self.tasks]))
+            improved = val_loss < self.state.best_val_loss
+            if improved:
+                self.state.best_val_loss, self.state.best_epoch = val_loss, epoch
+                self.state.epochs_without_improvement = 0
+                self.best_model_state = copy.deepcopy(self.model.state_dict())
+                save_checkpoint(self.run_dir.best_checkpoint, {
+                    "fingerprint": model_fingerprint(self.model_config), "model_config": self.model_config,
+                    "model": self.best_model_state, "epoch": epoch,
+                })
+            else:
+                self.state.epochs_without_improvement += 1
+            record = {
+                "epoch": epoch, "train_loss": train_losses, "val": validation, "val_loss": val_loss,
+                "conflict": self._conflict(), "best": improved,
+                "time_s": round(time.perf_counter() - started, 3),
+            }
+            self.state.epoch, self.state.step_in_epoch = epoch, 0
+            self.state.elapsed = time.perf_counter() - started
+            self.run_dir.append_metrics(record)
+            self.save()
+            self.logger.info("epoch %d: val loss %.4f %s", epoch, val_loss,
+                             " ".join(f"{t.name}={validation[t.name].get(t.primary_metric, 0):.4f}" for t in self.tasks))
+            if self.progress:
+                tqdm.write(format_epoch(record, self.tasks))
+        return self.finish(time.perf_counter() - started)
+
+    def finish(self, wall_time: float) -> dict[str, Any]:
+        self.model.load_state_dict(self.best_model_state)
+        final = {
+            "test": evaluate(self.model, self.data.test, self.tasks),
+            "val": evaluate(self.model, self.data.val, self.tasks),
+            "parameters": self.model.parameter_counts(),
+            "best_epoch": self.state.best_epoch,
+            "epochs_run": self.state.epoch,
+            "steps": self.state.global_step,
+            "wall_time_s": round(wall_time, 3),
+            "seed": self.config.seed,
+            "device": self.device_name,
+            "qmtl_version": __version__,
+        }
+        atomic_write_json(self.run_dir.final, final)
+        self.run_dir.set_status("complete")
+        self.logger.info("complete: %s", {t: m for t, m in final["test"].items()})
+        return final
+
+
+def format_epoch(record: dict[str, Any], tasks: list[TaskConfig]) -> str:
+    parts = [f"epoch {record['epoch']:>3}"]
+    for task in tasks:
+        metric = task.primary_metric
+        parts.append(f"{task.name}: loss {record['train_loss'][task.name]:.3f} val {metric} {record['val'][task.name][metric]:.3f}")
+    return " | ".join(parts) + (" *" if record["best"] else "")
+
+
+def train(config: RunConfig, run_dir: RunDir, progress: bool = True, force: bool = False) -> dict[str, Any]:
+    """Train ``config`` into a new run directory and return the final metrics."""
+    return Trainer(config, run_dir, progress, force=force).run(resume=False)
+
+
+def resume(run_dir: RunDir, config: RunConfig, progress: bool = True) -> dict[str, Any]:
+    """Continue the run in ``run_dir`` from its last checkpoint."""
+    return Trainer(config, run_dir, progress).run(resume=True)
