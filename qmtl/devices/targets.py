@@ -59,12 +59,14 @@ class Target:
 def _fake_backend_classes() -> dict[str, type]:
     # Importing the fake provider takes seconds; do it only when a fake name is needed.
     from qiskit_ibm_runtime import fake_provider
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
     classes = (getattr(fake_provider, n) for n in dir(fake_provider) if n.startswith("Fake"))
     return {
         cls.backend_name: cls
         for cls in classes
-        if isinstance(cls, type) and cls.__name__.endswith("V2") and hasattr(cls, "backend_name")
+        if isinstance(cls, type) and issubclass(cls, FakeBackendV2)
+        and getattr(cls, "backend_name", None)
     }
 
 
