@@ -75,3 +75,13 @@ def test_device_names_list_every_target():
 def test_default_qubit_is_differentiated_by_backprop():
     device, diff_method = build_device(DeviceConfig(), 3, seed=0)
     assert device.name == "default.qubit" and diff_method == "backprop"
+
+
+def test_registered_as_pennylane_plugin():
+    """``qml.device('qmtl.estimator', ...)`` finds the device through its entry point."""
+    from importlib.metadata import entry_points
+
+    if not any(e.name == "qmtl.estimator" for e in entry_points(group="pennylane.plugins")):
+        pytest.skip("qmtl is not pip-installed, so its entry points are not registered")
+    device = qml.device("qmtl.estimator", wires=2)
+    assert device.name == "qmtl.estimator" and device.target.label == "aer"
