@@ -63,26 +63,40 @@ class AggregatorSpec:
 
     def build(self, name: str, n_tasks: int, options: Mapping[str, Any]) -> Aggregator:
         """Instantiate with ``options`` over the defaults; YAML lists become tensors."""
-        kwargs = {**self.defaults, **options}
-        kwargs = {k: torch.tensor(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+        kwargs = {
+            key: torch.tensor(value, dtype=torch.get_default_dtype())
+            if isinstance(value, list)
+            else value
+            for key, value in {**self.defaults, **options}.items()
+        }
         if self.needs_n_tasks:
             kwargs["n_tasks"] = n_tasks
         try:
             return self.cls(**kwargs)
         except (TypeError, ValueError) as error:
-            raise UserError(f"bad options {dict(options)} for aggregator '{name}': {error}") from error
+            raise UserError(
+                f"bad options {dict(options)} for aggregator '{name}': {error}"
+            ) from error
 
 
 AGGREGATORS: dict[str, AggregatorSpec] = {
-    "upgrad": AggregatorSpec(UPGrad, "Quinton & Rey, Jacobian Descent for Multi-Objective Optimization, 2024"),
-    "mgda": AggregatorSpec(MGDA, "Sener & Koltun, Multi-Task Learning as Multi-Objective Optimization, NeurIPS 2018"),
-    "pcgrad": AggregatorSpec(PCGrad, "Yu et al., Gradient Surgery for Multi-Task Learning, NeurIPS 2020"),
+    "upgrad": AggregatorSpec(
+        UPGrad, "Quinton & Rey, Jacobian Descent for Multi-Objective Optimization, 2024"
+    ),
+    "mgda": AggregatorSpec(
+        MGDA, "Sener & Koltun, Multi-Task Learning as Multi-Objective Optimization, NeurIPS 2018"
+    ),
+    "pcgrad": AggregatorSpec(
+        PCGrad, "Yu et al., Gradient Surgery for Multi-Task Learning, NeurIPS 2020"
+    ),
     "cagrad": AggregatorSpec(
         CAGrad,
         "Liu et al., Conflict-Averse Gradient Descent for Multi-task Learning, NeurIPS 2021",
         defaults={"c": 0.4},
     ),
-    "imtl_g": AggregatorSpec(IMTLG, "Liu et al., Towards Impartial Multi-task Learning, ICLR 2021"),
+    "imtl_g": AggregatorSpec(
+        IMTLG, "Liu et al., Towards Impartial Multi-task Learning, ICLR 2021"
+    ),
     "aligned_mtl": AggregatorSpec(
         AlignedMTL,
         "Senushkin et al., Independent Component Alignment for Multi-Task Learning, CVPR 2023",
@@ -94,17 +108,22 @@ AGGREGATORS: dict[str, AggregatorSpec] = {
     ),
     "graddrop": AggregatorSpec(
         GradDrop,
-        "Chen et al., Just Pick a Sign: Optimizing Deep Multitask Models with Gradient Sign Dropout, NeurIPS 2020",
+        "Chen et al., Just Pick a Sign: Optimizing Deep Multitask Models with Gradient Sign "
+        "Dropout, NeurIPS 2020",
     ),
     "gradvac": AggregatorSpec(
         GradVac,
-        "Wang et al., Gradient Vaccine: Investigating and Improving Multi-task Optimization, ICLR 2021",
+        "Wang et al., Gradient Vaccine: Investigating and Improving Multi-task Optimization in "
+        "Massively Multilingual Models, ICLR 2021",
     ),
     "dualproj": AggregatorSpec(
-        DualProj, "Lopez-Paz & Ranzato, Gradient Episodic Memory for Continual Learning, NeurIPS 2017"
+        DualProj,
+        "Lopez-Paz & Ranzato, Gradient Episodic Memory for Continual Learning, NeurIPS 2017",
     ),
     "config": AggregatorSpec(
-        ConFIG, "Liu et al., ConFIG: Towards Conflict-free Training of Physics Informed Neural Networks, ICLR 2025"
+        ConFIG,
+        "Liu et al., ConFIG: Towards Conflict-free Training of Physics Informed Neural "
+        "Networks, ICLR 2025",
     ),
     "fairgrad": AggregatorSpec(
         FairGrad,
@@ -112,7 +131,7 @@ AGGREGATORS: dict[str, AggregatorSpec] = {
         defaults={"alpha": 1.0},
     ),
     "mean": AggregatorSpec(Mean, "arithmetic mean of the task gradients"),
-    "sum": AggregatorSpec(Sum, "sum of the task gradients (same update as 'equal' weighting)"),
+    "sum": AggregatorSpec(Sum, "sum of the task gradients (the update of 'equal' weighting)"),
     "random": AggregatorSpec(
         Random, "Lin et al., Reasonable Effectiveness of Random Weighting, TMLR 2022 (RGW)"
     ),

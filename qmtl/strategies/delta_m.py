@@ -8,7 +8,8 @@ over tasks:
 .. math::
 
     \\Delta_m = \\frac{100}{T} \\sum_{t=1}^{T} \\frac{1}{N_t} \\sum_{j=1}^{N_t}
-        (-1)^{l_{t,j}} \\frac{M^{\\text{mtl}}_{t,j} - M^{\\text{single}}_{t,j}}{M^{\\text{single}}_{t,j}}
+        (-1)^{l_{t,j}}
+        \\frac{M^{\\text{mtl}}_{t,j} - M^{\\text{single}}_{t,j}}{M^{\\text{single}}_{t,j}}
 
 with :math:`l_{t,j} = 1` when lower is better.  Positive means the multi-task model is better.
 qmtl divides by :math:`|M^{\\text{single}}|` so the sign keeps its meaning for metrics that can
@@ -36,7 +37,9 @@ def delta_m(
     per_task = []
     for task, metrics in mtl_metrics.items():
         if task not in single_task_metrics:
-            raise UserError(f"no single-task baseline for task '{task}'; run it with one task first")
+            raise UserError(
+                f"no single-task baseline for task '{task}'; run it with one task first"
+            )
         if not metrics:
             raise UserError(f"task '{task}' has no metrics")
         gains = []

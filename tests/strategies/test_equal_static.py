@@ -14,7 +14,9 @@ def _reference_grads(weights: torch.Tensor) -> list[torch.Tensor]:
     return [p.grad.clone() for p in model.all_parameters()]
 
 
-def _strategy_grads(weighting: str, options: dict | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def _strategy_grads(
+    weighting: str, options: dict | None
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
     model = make_tiny_hybrid("backprop")
     strategy = build_strategy(weighting, n_tasks=3, options=options)
     weights = strategy.backward(model.losses(), model.shared, model.per_task)

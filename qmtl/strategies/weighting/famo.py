@@ -52,7 +52,7 @@ class FAMOWeighting(LossWeighting):
 
     def weights(self, losses: torch.Tensor) -> torch.Tensor:
         if self._losses_before_step is not None:
-            self._update(losses)
+            self._update(self._losses_before_step, losses)
         self._losses_before_step = losses.clone()
         z = torch.softmax(self._logits.detach(), dim=0)
         scaled = z / (losses.to(z.dtype) + _EPS)
@@ -62,13 +62,11 @@ class FAMOWeighting(LossWeighting):
         self._check_losses(losses_after_step)
         if self._losses_before_step is None:
             raise RuntimeError("FAMO.after_step called before backward")
-        self._update(losses_after_step.detach())
+        self._update(self._losses_before_step, losses_after_step.detach())
         self._losses_before_step = None
 
-    def _update(self, losses_after: torch.Tensor) -> None:
-        before = self._losses_before_step
-        assert before is not None
-        decrease = torch.log(before + _EPS) - torch.log(losses_after + _EPS)
+    def _update(self, losses_before: torch.Tensor, losses_after: torch.Tensor) -> None:
+        decrease = torch.log(losses_before + _EPS) - torch.log(losses_after + _EPS)
         with torch.enable_grad():
             z = torch.softmax(self._logits, dim=0)
             (gradient,) = torch.autograd.grad(z, self._logits, grad_outputs=decrease.to(z.dtype))
