@@ -23,6 +23,7 @@ API: a resumed run restarts those statistics.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,13 @@ class AggregatorSpec:
 
     def build(self, name: str, n_tasks: int, options: Mapping[str, Any]) -> Aggregator:
         """Instantiate with ``options`` over the defaults; YAML lists become tensors."""
+        valid = set(inspect.signature(self.cls).parameters) - {"n_tasks"}
+        unknown = sorted(set(options) - valid)
+        if unknown:
+            raise UserError(
+                f"unknown option(s) {', '.join(unknown)} for aggregator '{name}'; "
+                f"valid options: {', '.join(sorted(valid)) or 'none'}"
+            )
         kwargs = {
             key: torch.tensor(value, dtype=torch.get_default_dtype())
             if isinstance(value, list)

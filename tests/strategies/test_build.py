@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from qmtl.errors import UserError
 from qmtl.strategies import AGGREGATORS, WEIGHTINGS, build_strategy
@@ -36,9 +37,18 @@ def test_bad_weighting_options(weighting: str, options: dict | None, message: st
         build_strategy(weighting, n_tasks=2, options=options)
 
 
-def test_bad_aggregator_option() -> None:
-    with pytest.raises(UserError, match="aggregator 'mgda'"):
+def test_bad_aggregator_options() -> None:
+    with pytest.raises(UserError, match="valid options: epsilon, max_iters"):
         build_strategy(aggregator="mgda", n_tasks=2, options={"bogus": 1})
+    with pytest.raises(UserError, match="aggregator 'cagrad'"):
+        build_strategy(aggregator="cagrad", n_tasks=2, options={"c": -1.0})
+
+
+def test_yaml_list_options_reach_torchjd_as_tensors() -> None:
+    strategy = build_strategy(aggregator="upgrad", n_tasks=2, options={"pref_vector": [1, 3]})
+    theta = torch.nn.Parameter(torch.zeros(2))
+    losses = torch.eye(2) @ theta  # orthogonal gradients: UPGrad returns the preference weights
+    torch.testing.assert_close(strategy.backward(losses, [theta], [[], []]), torch.tensor([1.0, 3.0]))
 
 
 def test_weighting_and_aggregator_together_is_an_error() -> None:
