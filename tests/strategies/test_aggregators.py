@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from qmtl.strategies import build_strategy
-from tests.strategies.helpers import linear_losses
+from strategy_toys import linear_losses
 
 
 def _aggregate(name: str, gradients: torch.Tensor, options: dict | None = None) -> torch.Tensor:

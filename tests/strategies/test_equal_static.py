@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from qmtl.strategies import build_strategy
-from tests.strategies.conftest import make_tiny_hybrid
+from strategy_toys import make_tiny_hybrid
 
 
 def _reference_grads(weights: torch.Tensor) -> list[torch.Tensor]:

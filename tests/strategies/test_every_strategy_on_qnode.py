@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from qmtl.strategies import AGGREGATORS, WEIGHTINGS, MultiTaskStrategy, build_strategy
-from tests.strategies.conftest import TinyHybrid, make_tiny_hybrid
+from strategy_toys import TinyHybrid, make_tiny_hybrid
 
 OPTIONS: dict[str, dict[str, Any]] = {"static": {"weights": [1.0, 0.5, 2.0]}}
 # Their running statistics live in torchjd objects without a state API (documented caveat).

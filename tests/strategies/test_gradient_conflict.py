@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from qmtl.strategies import task_gradient_cosines
-from tests.strategies.conftest import make_tiny_hybrid
-from tests.strategies.helpers import linear_losses
+from strategy_toys import linear_losses, make_tiny_hybrid
 
 
 def test_identical_and_opposite_gradients() -> None:
