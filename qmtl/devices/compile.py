@@ -8,7 +8,7 @@ at the next training step -- bind different values into the same ISA circuit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,10 +130,3 @@ def compile_tape(tape: QuantumScript, wires: Wires, pass_manager: PassManager
     columns = np.array([position[p] for p in isa.parameters], dtype=int)
     return CompiledCircuit(circuit, isa, observables, columns)
 
-
-def unique_structures(tapes: Sequence[QuantumScript]) -> dict[Hashable, list[int]]:
-    """Group tape indices by structure, preserving first-seen order."""
-    groups: dict[Hashable, list[int]] = {}
-    for i, tape in enumerate(tapes):
-        groups.setdefault(structure_key(tape), []).append(i)
-    return groups

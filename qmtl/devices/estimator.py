@@ -18,8 +18,10 @@ from collections.abc import Hashable, Sequence
 from dataclasses import replace
 
 import numpy as np
+import torch
 from pennylane.devices import Device, ExecutionConfig
 from pennylane.devices.modifiers import single_tape_support
+from pennylane.math import Interface
 from pennylane.devices.preprocess import decompose, null_postprocessing, validate_device_wires
 from pennylane.tape import QuantumScript, QuantumScriptBatch
 from pennylane.transforms import broadcast_expand
@@ -120,6 +122,11 @@ class EstimatorDevice(Device):
         config = config or ExecutionConfig()
         if config.gradient_method not in {"device", "best"}:
             return config
+        if config.interface == Interface.TORCH and not torch.is_grad_enabled():
+            # Under torch.no_grad() nn.Parameters still count as trainable for PennyLane;
+            # without this the shift rows (2 per angle) would be evaluated for nothing.
+            return replace(config, gradient_method=None, use_device_gradient=False,
+                           use_device_jacobian_product=False, grad_on_execution=False)
         # Gradients on execution: the shift rows ride along with the forward rows, and the
         # backward pass reads the cached Jacobian instead of calling the primitive again.
         updates = {"gradient_method": "device", "use_device_gradient": True}
@@ -161,9 +168,11 @@ class EstimatorDevice(Device):
 
     def _evaluate(self, tapes: Sequence[QuantumScript], derivatives: bool):
         """Values (and Jacobians) of ``tapes`` from one batched primitive call."""
-        keys = [structure_key(t) for t in tapes]
+        groups: dict[Hashable, list[int]] = {}
         row_blocks, shifted = [], []
-        for tape, key in zip(tapes, keys):
+        for i, tape in enumerate(tapes):
+            key = structure_key(tape)
+            groups.setdefault(key, []).append(i)
             self._compiled_for(key, tape)
             angles = tape_angles(tape)
             if derivatives:
@@ -172,10 +181,8 @@ class EstimatorDevice(Device):
                 row_blocks.append(shift_rows(angles, slots[slots >= 0]))
             else:
                 row_blocks.append(angles[None, :])
-        order = list(dict.fromkeys(keys))
         pubs, spans = [], [None] * len(tapes)
-        for pub_index, key in enumerate(order):
-            members = [i for i, k in enumerate(keys) if k == key]
+        for pub_index, (key, members) in enumerate(groups.items()):
             offsets = np.cumsum([0] + [len(row_blocks[i]) for i in members])
             for i, start, stop in zip(members, offsets[:-1], offsets[1:]):
                 spans[i] = (pub_index, start, stop)
@@ -185,7 +192,7 @@ class EstimatorDevice(Device):
             pubs.append((compiled.isa, observables, rows))
         evs = self._run(pubs)
         values, jacobians = [], []
-        for tape, (pub_index, start, stop), i in zip(tapes, spans, range(len(tapes))):
+        for i, (pub_index, start, stop) in enumerate(spans):
             block = evs[pub_index][:, start:stop]
             forward, jac = split_values(block)
             values.append(forward[0] if len(forward) == 1 else tuple(forward))

@@ -65,3 +65,20 @@ def test_row_limit_splits_calls():
     assert device.primitive_calls == -(-rows // 50)
     torch.testing.assert_close(values, torch.stack(list(reference(inputs, weights))),
                                atol=1e-6, rtol=0)
+
+
+def test_no_grad_evaluation_sends_only_forward_rows():
+    """Under torch.no_grad() the weights still look trainable; no shift rows are sent."""
+    device, diff_method = build_device(DeviceConfig(name="aer"), N_QUBITS, seed=0)
+    sent = []
+    run = device.target.estimator.run
+    device.target.estimator.run = lambda pubs: sent.append(sum(len(p[2]) for p in pubs)) or \
+        run(pubs)
+    qnode = qml.QNode(make_circuit("hardware_efficient", "three_tasks"), device,
+                      interface="torch", diff_method=diff_method)
+    inputs, weights = random_inputs("hardware_efficient", 4)
+    with torch.no_grad():
+        evaluated = torch.stack(list(qnode(inputs, torch.nn.Parameter(weights.detach()))))
+    trained = torch.stack(list(qnode(inputs, weights)))
+    assert sent == [4, 4 * (1 + 2 * (N_QUBITS + weights.numel()))]
+    torch.testing.assert_close(evaluated, trained.detach())
