@@ -87,6 +87,7 @@ class TrainingConfig(_Section):
     weighting: str = "equal"
     weighting_options: dict[str, Any] = Field(default_factory=dict)
     aggregator: str | None = None
+    aggregator_options: dict[str, Any] = Field(default_factory=dict)
     conflict_diagnostic: bool = Field(
         default=True, description="log pairwise task-gradient cosines every epoch"
     )

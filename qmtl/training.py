@@ -131,9 +131,10 @@ class Trainer:
         device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
         self.device_name = config.device.name
         self.model = build_model(config, self.data.input_dims, device, diff_method)
+        training = config.training
         self.strategy: MultiTaskStrategy = build_strategy(
-            config.training.weighting, config.training.aggregator, len(self.tasks),
-            config.training.weighting_options, config.seed,
+            training.weighting, training.aggregator, len(self.tasks),
+            training.aggregator_options if training.aggregator else training.weighting_options, config.seed,
         )
         params = list(self.model.parameters()) + list(self.strategy.parameters())
         self.optimizer = torch.optim.Adam(params, lr=config.training.lr, weight_decay=config.training.weight_decay)
@@ -175,6 +176,11 @@ class Trainer:
         losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
         self.strategy.backward(losses, self.model.shared_parameters(), self.model.task_parameters())
         self.optimizer.step()
+        if self.strategy.wants_losses_after_step:
+            # FAMO's update compares the same batch's losses before and after the step:
+            # one more forward pass, no backward.
+            with torch.no_grad():
+                self.strategy.after_step(task_losses(self.model(batch.features), batch.targets, self.tasks))
         return losses.detach()
 
     def _conflict(self) -> list[list[float]] | None:
