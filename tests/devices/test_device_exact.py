@@ -76,3 +76,24 @@ def test_qmtl_ansatz_registry(reference_device):
                                              diff_method="backprop"), inputs, weights)
         for got, want in zip(ours, expected):
             torch.testing.assert_close(got, want, atol=1e-6, rtol=0, msg=name)
+
+
+def test_circuit_without_angles_and_single_scalar_parameter():
+    device, diff_method = build_device(DeviceConfig(name="aer"), 2, seed=0)
+
+    @qml.qnode(device, interface="torch", diff_method=diff_method)
+    def bell():
+        qml.Hadamard(0)
+        qml.CNOT([0, 1])
+        return qml.expval(qml.X(0) @ qml.X(1)), qml.expval(qml.Z(0))
+
+    @qml.qnode(device, interface="torch", diff_method=diff_method)
+    def rotation(x):
+        qml.PhaseShift(0.4, wires=0)
+        qml.RX(x, wires=0)
+        return qml.expval(qml.Z(0))
+
+    assert [float(v) for v in bell()] == pytest.approx([1.0, 0.0], abs=1e-9)
+    x = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    rotation(x).backward()
+    assert float(x.grad) == pytest.approx(-torch.sin(x).item(), abs=1e-9)
