@@ -5,6 +5,11 @@ by ``layers`` variational layers (the encoding is repeated before every layer wh
 ``reupload`` is set — data re-uploading, Pérez-Salinas et al., Quantum 4, 226 (2020)).
 The QNode returns the expectation values of every Pauli word any task reads, from ONE
 execution, and broadcasts over the batch: the batch is one tape, not a Python loop.
+
+On a backprop simulator, when every word is a product of Z's, the QNode returns the
+computational-basis probabilities once and the expectation values follow as
+:math:`\langle Z_W \rangle = \sum_s p(s) \prod_{w \in W} (1 - 2 s_w)` — one matrix product
+instead of one measurement pass over the state per word.
 """
 
 from __future__ import annotations
@@ -16,9 +21,26 @@ import torch
 from torch import nn
 
 from qmtl.ansatz import Ansatz
-from qmtl.observables import to_observable
+from qmtl.observables import parse_pauli_word, to_observable
 
 _ROTATIONS = {"X": qml.RX, "Y": qml.RY, "Z": qml.RZ}
+# Above this width the 2^n x n_words sign matrix costs more memory than it saves time.
+MAX_DIAGONAL_QUBITS = 16
+
+
+def z_word_signs(words: Sequence[str], n_qubits: int) -> torch.Tensor:
+    """``(2**n, len(words))`` matrix of the eigenvalues of each Z word on each basis state.
+
+    Basis states are indexed as PennyLane orders them: wire 0 is the most significant bit.
+    """
+    states = torch.arange(2**n_qubits)
+    columns = []
+    for word in words:
+        sign = torch.ones(2**n_qubits, dtype=torch.float64)
+        for wire in parse_pauli_word(word):
+            sign = sign * (1 - 2 * ((states >> (n_qubits - 1 - wire)) & 1))
+        columns.append(sign)
+    return torch.stack(columns, dim=1)
 
 
 class SharedCircuit(nn.Module):
@@ -44,6 +66,14 @@ class SharedCircuit(nn.Module):
         self.reupload = reupload
         # Uniform in [0, 2π): the rotation period, as PennyLane's TorchLayer initialises.
         self.weights = nn.Parameter(2 * torch.pi * torch.rand(ansatz.shape(layers, n_qubits)))
+        diagonal = (
+            diff_method == "backprop"
+            and n_qubits <= MAX_DIAGONAL_QUBITS
+            and all(set(parse_pauli_word(w).values()) == {"Z"} for w in self.observables)
+        )
+        self.register_buffer(
+            "signs", z_word_signs(self.observables, n_qubits) if diagonal else None, persistent=False
+        )
         self.qnode = qml.QNode(self._circuit, device, interface="torch", diff_method=diff_method)
 
     def _encode(self, angles: torch.Tensor) -> None:
@@ -56,10 +86,14 @@ class SharedCircuit(nn.Module):
             if layer == 0 or self.reupload:
                 self._encode(angles)
             self.ansatz.apply_layer(weights[layer], wires, layer)
+        if self.signs is not None:
+            return qml.probs(wires=wires)
         return [qml.expval(to_observable(word)) for word in self.observables]
 
     def forward(self, angles: torch.Tensor) -> torch.Tensor:
         values = self.qnode(angles, self.weights)
+        if self.signs is not None:
+            return (values @ self.signs.to(values.dtype)).to(angles.dtype)
         return torch.stack(list(values), dim=-1).to(angles.dtype)
 
     def draw(self, angles: torch.Tensor) -> str:

@@ -78,3 +78,29 @@ def test_unknown_architecture(tiny_config):
     tiny_config["model"]["architecture"] = "hard_shared"
     with pytest.raises(UserError, match="unknown architecture 'hard_shared' \\(did you mean 'hard_sharing'\\?\\)"):
         _model(tiny_config)
+
+
+def test_diagonal_readout_equals_expectation_values(tiny_config):
+    """The probabilities-times-signs path gives <Z...> exactly as per-word expvals do."""
+    _, device, model = _model(tiny_config)
+    assert model.circuit.signs is not None
+    angles = model.encoder(torch.randn(4, 64)).double()
+    weights = model.circuit.weights.detach().double()
+
+    @qml.qnode(device, interface="torch")
+    def reference(x, w):
+        model.circuit._encode(x)
+        for layer in range(model.circuit.layers):
+            model.circuit.ansatz.apply_layer(w[layer], range(4), layer)
+        return [qml.expval(qml.PauliZ(0)), qml.expval(qml.PauliZ(3)), qml.expval(qml.PauliZ(0) @ qml.PauliZ(1))]
+
+    expected = torch.stack(reference(angles, weights), dim=-1)
+    values = model.circuit.qnode(angles, weights) @ model.circuit.signs
+    assert torch.allclose(values[:, [0, 3, 4]], expected, atol=1e-10)
+
+
+def test_non_z_words_use_expectation_values(tiny_config):
+    tiny_config["tasks"][2]["observables"] = ["X0", "Y1 Z2"]
+    _, _, model = _model(tiny_config)
+    assert model.circuit.signs is None
+    assert model(torch.randn(3, 64))["ge5"].shape == (3, 1)
