@@ -6,9 +6,15 @@ from collections.abc import Callable, Sequence
 
 from qmtl.config import DataConfig
 from qmtl.data.base import MultiTaskData, RawData, Split, prepare
+from qmtl.data.breast_cancer import load_breast_cancer
 from qmtl.data.csv_loader import load_csv
 from qmtl.data.digits import load_digits
-from qmtl.errors import unknown_name
+from qmtl.data.linnerud import load_linnerud
+from qmtl.data.multidigits import load_multidigits
+from qmtl.data.npz_loader import load_npz
+from qmtl.data.quantum_teacher import load_quantum_teacher
+from qmtl.data.synthetic_correlated import load_synthetic_correlated
+from qmtl.errors import UserError, unknown_name
 from qmtl.tasks import TaskConfig
 
 Loader = Callable[[DataConfig, Sequence[TaskConfig]], RawData]
@@ -16,15 +22,28 @@ Loader = Callable[[DataConfig, Sequence[TaskConfig]], RawData]
 DATASETS: dict[str, Loader] = {
     "digits": lambda cfg, tasks: load_digits(cfg.path, cfg.features, cfg.options),
     "csv": lambda cfg, tasks: load_csv(cfg.path, cfg.features, cfg.options, [t.name for t in tasks]),
+    "multidigits": lambda cfg, tasks: load_multidigits(cfg.options),
+    "synthetic-correlated": lambda cfg, tasks: load_synthetic_correlated(cfg.options),
+    "quantum-teacher": lambda cfg, tasks: load_quantum_teacher(cfg.options),
+    "linnerud": lambda cfg, tasks: load_linnerud(cfg.options),
+    "breast-cancer": lambda cfg, tasks: load_breast_cancer(cfg.options, [t.name for t in tasks]),
+    "npz": lambda cfg, tasks: load_npz(cfg.path, cfg.features, cfg.options, [t.name for t in tasks]),
 }
+
+# Read by ``prepare`` for every loader, so it is taken out before the loader sees the options.
+STANDARDISE_TARGETS = "standardise_targets"
 
 
 def load_data(config: DataConfig, tasks: Sequence[TaskConfig], seed: int) -> MultiTaskData:
     """Load the configured data set and return checked, seeded, standardised splits."""
     if config.name not in DATASETS:
         raise unknown_name("data set", config.name, DATASETS)
-    raw = DATASETS[config.name](config, tasks)
-    return prepare(raw, tasks, config.val_fraction, config.test_fraction, seed, config.limit)
+    options = dict(config.options)
+    standardise = options.pop(STANDARDISE_TARGETS, False)
+    if not isinstance(standardise, bool):
+        raise UserError(f"data.options.{STANDARDISE_TARGETS} must be true or false, got {standardise!r}")
+    raw = DATASETS[config.name](config.model_copy(update={"options": options}), tasks)
+    return prepare(raw, tasks, config.val_fraction, config.test_fraction, seed, config.limit, standardise)
 
 
 __all__ = ["DATASETS", "MultiTaskData", "RawData", "Split", "load_data"]

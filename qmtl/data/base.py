@@ -5,6 +5,14 @@ for every loader: non-finite features (the column is named), tasks missing from 
 data, labels outside a task's range (the bad values are named), length mismatches,
 empty splits and classes missing from the training split.  Splits are seeded and the
 standardisation is fitted on the training split only, so nothing leaks from val/test.
+
+Regression targets are left in their units by default, so reported MSE/MAE mean what the
+user's data means.  ``standardise_targets`` (``data.options.standardise_targets: true``)
+rescales each regression target to zero mean and unit variance on the training split:
+tasks in different units (pounds and beats per minute) then contribute comparable losses
+under equal weighting, and an affine head starts near the right scale.  Metrics are then
+in training-standard-deviation units (R² is unchanged); the means and standard deviations
+are recorded as ``target.<task>.mean`` / ``.std`` in ``standardisation``.
 """
 
 from __future__ import annotations
@@ -146,7 +154,8 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int, 
     return np.sort(train), np.sort(val), np.sort(test)
 
 
-def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test_fraction: float, seed: int, limit: int | None = None) -> MultiTaskData:
+def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test_fraction: float, seed: int,
+            limit: int | None = None, standardise_targets: bool = False) -> MultiTaskData:
     """Check, split (seeded) and standardise (fitted on train) a loader's raw data."""
     check_features(raw)
     check_targets(raw, tasks)
@@ -181,6 +190,16 @@ def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test
         std = np.where(std < 1e-8, 1.0, std)
         scaled[name] = ((array - mean) / std).astype(np.float32)
         stats[f"{name}.mean"], stats[f"{name}.std"] = mean.tolist(), std.tolist()
+    targets_by_task = {task.name: np.asarray(raw.targets[task.name]) for task in tasks}
+    if standardise_targets:
+        for task in tasks:
+            if task.kind == "regression":
+                values = targets_by_task[task.name].astype(np.float64)
+                mean, std = values[train].mean(axis=0), values[train].std(axis=0)
+                std = np.where(std < 1e-8, 1.0, std)
+                targets_by_task[task.name] = (values - mean) / std
+                stats[f"target.{task.name}.mean"] = np.atleast_1d(mean).tolist()
+                stats[f"target.{task.name}.std"] = np.atleast_1d(std).tolist()
 
     def make(index: np.ndarray) -> Split:
         features: TensorFeatures
@@ -190,7 +209,7 @@ def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test
             features = torch.from_numpy(scaled["features"][index])
         targets = {}
         for task in tasks:
-            values = np.asarray(raw.targets[task.name])[index]
+            values = targets_by_task[task.name][index]
             targets[task.name] = (
                 torch.from_numpy(values.astype(np.float32)) if task.kind == "regression" else torch.from_numpy(values.astype(np.int64))
             )

@@ -1,0 +1,71 @@
+"""User data from a NumPy ``.npz`` archive: arrays named by role.
+
+* ``X`` — the features, ``(n_samples, n_features)``; or one array per modality
+  ``X_<modality>`` (each ``(n_samples, d_m)``, one encoder each), not both;
+* ``y_<task>`` — one array per configured task: ``(n_samples,)`` labels or values, or
+  ``(n_samples, outputs)`` for multi-output regression.
+
+Write one with ``numpy.savez("data.npz", X=X, y_label=y)``.  Archives are read with
+``allow_pickle=False``: only plain arrays, no code.  Other arrays are ignored.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qmtl.data.base import RawData
+from qmtl.data.options import check_known
+from qmtl.errors import UserError
+
+NAME = "npz"
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise UserError(f"data file '{path}' does not exist; check data.path")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise UserError(
+            f"data file '{path}' is not a readable .npz of plain arrays ({error}); write it with numpy.savez"
+        ) from None
+
+
+def _numeric(file: Path, key: str, array: np.ndarray) -> np.ndarray:
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != np.bool_:
+        raise UserError(f"array '{key}' in '{file}' holds {array.dtype} values, not numbers; encode it numerically")
+    return array.astype(np.float64)
+
+
+def load_npz(path: str | None, columns: list[str] | None, options: dict[str, Any], task_names: Sequence[str]) -> RawData:
+    check_known(NAME, options, set())
+    if path is None:
+        raise UserError("data set 'npz' needs a file; set data.path: path/to/data.npz")
+    if columns is not None:
+        raise UserError("data.features selects CSV columns; 'npz' uses all of X — remove data.features")
+    file = Path(path)
+    arrays = _read(file)
+    present = ", ".join(sorted(arrays)) or "none"
+    modalities = {key.removeprefix("X_"): value for key, value in arrays.items() if key.startswith("X_")}
+    if "X" in arrays and modalities:
+        raise UserError(f"'{file}' has both 'X' and per-modality arrays ({present}); keep one form")
+    if "X" not in arrays and not modalities:
+        raise UserError(f"'{file}' has no features: expected 'X' or 'X_<modality>'; keys present: {present}")
+    targets = {}
+    for task in task_names:
+        if f"y_{task}" not in arrays:
+            raise UserError(f"task '{task}' needs the array 'y_{task}' in '{file}'; keys present: {present}")
+        targets[task] = arrays[f"y_{task}"]
+    source = f"data file '{file}'"
+    if modalities:
+        names = {m: [f"{m}[{i}]" for i in range(v.shape[1] if v.ndim == 2 else 0)] for m, v in modalities.items()}
+        return RawData({m: _numeric(file, f"X_{m}", v) for m, v in modalities.items()}, targets, names, source)
+    features = arrays["X"]
+    width = features.shape[1] if features.ndim == 2 else 0
+    return RawData(_numeric(file, "X", features), targets, [f"X[{i}]" for i in range(width)], source)
