@@ -9,7 +9,10 @@ execution, and broadcasts over the batch: the batch is one tape, not a Python lo
 On a backprop simulator, when every word is a product of Z's, the QNode returns the
 computational-basis probabilities once and the expectation values follow as
 :math:`\langle Z_W \rangle = \sum_s p(s) \prod_{w \in W} (1 - 2 s_w)` — one matrix product
-instead of one measurement pass over the state per word.
+instead of one measurement pass over the state per word.  On the same simulators the
+first encoding, a product state, enters as one ``StatePrep`` computed in closed form in
+the precision of the angles (single precision by default), instead of one gate per wire
+applied to a double-precision state.
 """
 
 from __future__ import annotations
@@ -74,19 +77,44 @@ class SharedCircuit(nn.Module):
         self.register_buffer(
             "signs", z_word_signs(self.observables, n_qubits) if diagonal else None, persistent=False
         )
+        self.product_state_encoding = diff_method == "backprop"
         self.qnode = qml.QNode(self._circuit, device, interface="torch", diff_method=diff_method)
 
     def _encode(self, angles: torch.Tensor) -> None:
         for wire in range(self.n_qubits):
             self.rotation(angles[..., wire], wires=wire)
 
-    def _circuit(self, angles: torch.Tensor, weights: torch.Tensor) -> list:
+    def encoded_state(self, angles: torch.Tensor) -> torch.Tensor:
+        r"""The state :math:`\bigotimes_w R(x_w)|0\rangle`, shape ``(..., 2**n)``.
+
+        :math:`R_Y(x)|0\rangle = (\cos\tfrac{x}{2}, \sin\tfrac{x}{2})`,
+        :math:`R_X(x)|0\rangle = (\cos\tfrac{x}{2}, -i\sin\tfrac{x}{2})`,
+        :math:`R_Z(x)|0\rangle = (e^{-ix/2}, 0)`; wire 0 is the most significant bit.
+        """
+        dtype = torch.complex64 if angles.dtype == torch.float32 else torch.complex128
+        half = angles.to(dtype) / 2
+        if self.rotation is qml.RY:
+            factors = torch.stack([torch.cos(half), torch.sin(half)], dim=-1)
+        elif self.rotation is qml.RX:
+            factors = torch.stack([torch.cos(half), -1j * torch.sin(half)], dim=-1)
+        else:
+            factors = torch.stack([torch.exp(-1j * half), torch.zeros_like(half)], dim=-1)
+        state = factors[..., 0, :]
+        for wire in range(1, self.n_qubits):
+            state = (state[..., :, None] * factors[..., wire, None, :]).flatten(-2)
+        return state
+
+    def _circuit(self, angles: torch.Tensor, weights: torch.Tensor, gates: bool = False) -> list:
+        """The circuit; ``gates=True`` gives its textbook form (encoding gates, one
+        expectation value per word), as drawn and as hardware runs it."""
         wires = list(range(self.n_qubits))
         for layer in range(self.layers):
-            if layer == 0 or self.reupload:
+            if layer == 0 and self.product_state_encoding and not gates:
+                qml.StatePrep(self.encoded_state(angles), wires=wires, validate_norm=False)
+            elif layer == 0 or self.reupload:
                 self._encode(angles)
             self.ansatz.apply_layer(weights[layer], wires, layer)
-        if self.signs is not None:
+        if self.signs is not None and not gates:
             return qml.probs(wires=wires)
         return [qml.expval(to_observable(word)) for word in self.observables]
 
@@ -98,7 +126,7 @@ class SharedCircuit(nn.Module):
 
     def draw(self, angles: torch.Tensor) -> str:
         """Text drawing of the circuit for one example."""
-        return qml.draw(self.qnode, decimals=2, max_length=120)(angles, self.weights.detach())
+        return qml.draw(self.qnode, decimals=2, max_length=120)(angles, self.weights.detach(), gates=True)
 
     def draw_figure(self, angles: torch.Tensor):  # -> (Figure, Axes)
-        return qml.draw_mpl(self.qnode, decimals=2)(angles, self.weights.detach())
+        return qml.draw_mpl(self.qnode, decimals=2)(angles, self.weights.detach(), gates=True)

@@ -69,8 +69,8 @@ def test_reupload_changes_the_circuit(tiny_config):
     _, _, reuploaded = _model(tiny_config)
     x = torch.randn(2, 64)
     angles = plain.encoder(x)
-    tape_plain = qml.workflow.construct_tape(plain.circuit.qnode)(angles, plain.circuit.weights)
-    tape_re = qml.workflow.construct_tape(reuploaded.circuit.qnode)(angles, reuploaded.circuit.weights)
+    tape_plain = qml.workflow.construct_tape(plain.circuit.qnode)(angles, plain.circuit.weights, gates=True)
+    tape_re = qml.workflow.construct_tape(reuploaded.circuit.qnode)(angles, reuploaded.circuit.weights, gates=True)
     assert sum(op.name == "RY" for op in tape_re.operations) == 2 * sum(op.name == "RY" for op in tape_plain.operations)
 
 
@@ -104,3 +104,25 @@ def test_non_z_words_use_expectation_values(tiny_config):
     _, _, model = _model(tiny_config)
     assert model.circuit.signs is None
     assert model(torch.randn(3, 64))["ge5"].shape == (3, 1)
+
+
+@pytest.mark.parametrize("rotation", ["X", "Y", "Z"])
+def test_product_state_encoding_equals_encoding_gates(tiny_config, rotation):
+    """The closed-form first encoding gives the same outputs and gradients as the gates."""
+    tiny_config["model"]["encoding"] = {"rotation": rotation, "reupload": True}
+    tiny_config["model"]["ansatz"]["layers"] = 2
+    _, _, model = _model(tiny_config)
+    model.double()
+    x = torch.randn(5, 64, dtype=torch.float64)
+    results = []
+    for closed_form in (True, False):
+        model.circuit.product_state_encoding = closed_form
+        model.zero_grad()
+        outputs = model(x)
+        sum(o.sum() for o in outputs.values()).backward()
+        results.append((outputs, [p.grad.clone() for p in model.parameters()]))
+    (fast, fast_grads), (gates, gate_grads) = results
+    for task in fast:
+        assert torch.allclose(fast[task], gates[task], atol=1e-10)
+    for a, b in zip(fast_grads, gate_grads):
+        assert torch.allclose(a, b, atol=1e-10)
