@@ -39,8 +39,9 @@ from qmtl.devices.compile import (
 )
 from qmtl.devices.shift import shift_rows, split_values
 from qmtl.devices.spec import DeviceConfig
-from qmtl.devices.targets import Target, resolve_target
+from qmtl.devices.targets import Target, estimator_precision, resolve_target
 from qmtl.errors import UserError
+from qmtl.hardware.cost import circuit_duration, estimate_qpu_seconds, measurement_bases, shots_for
 
 
 @transform
@@ -93,6 +94,16 @@ class EstimatorDevice(Device):
             raise UserError(
                 f"the circuit needs {len(self.wires)} qubits but backend {self.target.label} "
                 f"has {self.target.num_qubits}; use fewer qubits or a larger backend")
+        if config.qpu_budget_seconds is not None and (
+                self.target.backend is None or config.qpu_budget_seconds <= 0):
+            raise UserError(
+                f"device.qpu_budget_seconds={config.qpu_budget_seconds} needs a positive "
+                f"number and a fake_* or ibm: device, not '{config.name}'; drop it for simulators")
+        self.qpu_budget_seconds = config.qpu_budget_seconds
+        self.qpu_seconds = 0.0
+        """QPU seconds used so far (estimated, or reported by the job); set it to carry on a
+        budget across processes."""
+        self._shots = shots_for(config.shots, estimator_precision(config))
         self.primitive_calls = 0
         """Number of ``EstimatorV2.run`` calls made."""
         self.transpilations = 0
@@ -224,10 +235,41 @@ class EstimatorDevice(Device):
         return [np.concatenate(part, axis=-1) for part in parts]
 
     def _submit(self, pubs: list) -> list[np.ndarray]:
+        cost = self._charge(pubs)
         self.primitive_calls += 1
-        result = self.target.estimator.run(pubs).result()
+        job = self.target.estimator.run(pubs)
+        result = job.result()
+        self.qpu_seconds += reported_usage(job, self.target.backend) or cost
         return [np.asarray(pub_result.data.evs, dtype=float).reshape(len(pub[1]), -1)
                 for pub, pub_result in zip(pubs, result)]
+
+
+    def _charge(self, pubs: list) -> float:
+        """The estimated QPU seconds of one call; refuses a call past the budget."""
+        if self.qpu_budget_seconds is None:
+            return 0.0
+        backend = self.target.backend
+        cost = estimate_qpu_seconds(
+            [(len(rows), measurement_bases(obs[0] for obs in observables),
+              circuit_duration(isa, backend)) for isa, observables, rows in pubs],
+            self._shots, jobs=1, backend=backend)
+        if self.qpu_seconds + cost > self.qpu_budget_seconds:
+            raise UserError(
+                f"QPU budget spent: {self.qpu_seconds:.1f} s used of "
+                f"device.qpu_budget_seconds={self.qpu_budget_seconds:g} and the next call needs "
+                f"~{cost:.1f} s; the last checkpoint is kept: raise device.qpu_budget_seconds "
+                "in the run's config.yaml and continue with 'qmtl train --resume RUN_DIR'")
+        return cost
+
+
+def reported_usage(job, backend) -> float | None:
+    """Quantum seconds IBM reports for a finished job; ``None`` offline (local mode)."""
+    if backend is None or getattr(backend, "service", None) is None or not hasattr(job, "usage"):
+        return None
+    try:
+        return float(job.usage())
+    except Exception:  # usage is reported late or not at all for some job states
+        return None
 
 
 def _trainable_slots(tape: QuantumScript) -> np.ndarray:

@@ -43,3 +43,7 @@ class DeviceConfig(BaseModel):
     max_rows_per_call: int | None = None
     """Split one batch into several primitive calls of at most this many parameter rows
     (a backend's documented job-size limit); ``None`` sends each batch in one call."""
+    qpu_budget_seconds: float | None = None
+    """``fake_*``/``ibm:`` only: stop (one-line error) before a call would take the QPU time
+    used by this device past this many seconds (estimate: :mod:`qmtl.hardware.cost`;
+    replaced by the job's reported usage once it ran); ``None`` means no cap."""

@@ -53,6 +53,8 @@ class Target:
     max_rows_per_call: int | None = None
     session: Any = None
     """The Runtime ``Batch``/``Session`` to close when done, if any."""
+    backend: Any = None
+    """The Runtime backend (fake or real) whose timings estimate QPU time; else ``None``."""
 
 
 @cache
@@ -85,14 +87,15 @@ def fake_backend(name: str) -> Any:
 
 def ibm_backend(name: str) -> Any:
     """The real backend ``name`` from the saved IBM Quantum account."""
-    from qiskit_ibm_runtime import QiskitRuntimeService
+    from qmtl.hardware.account import runtime_service
 
+    service = runtime_service()  # a missing account is its own one-line error
     try:
-        return QiskitRuntimeService().backend(name)
-    except Exception as exc:  # account, network and name errors all need the user
+        return service.backend(name)
+    except Exception as exc:  # network and name errors need the user
         raise UserError(
-            f"cannot open IBM backend '{name}': {exc}; save an account with "
-            "QiskitRuntimeService.save_account(...) and check the backend name"
+            f"cannot open IBM backend '{name}': {exc}; check the backend name with "
+            "QiskitRuntimeService().backends()"
         ) from exc
 
 
@@ -186,4 +189,4 @@ def _runtime_target(config: DeviceConfig, seed: int, precision: float | None, ba
     manager = generate_preset_pass_manager(
         config.optimization_level, backend=backend, seed_transpiler=seed)
     return Target(backend.name, estimator, manager, backend.num_qubits,
-                  config.max_rows_per_call, session)
+                  config.max_rows_per_call, session, backend)

@@ -1,0 +1,80 @@
+"""Per-task test metrics of the same circuits on the backend and on two simulators.
+
+* ``exact`` -- ``default.qubit``: the run's model as trained, no shot or hardware noise.
+* ``noisy simulator`` -- Aer with the backend's noise model, coupling map and basis gates
+  (``device.noise = fake_<backend>``), same shots; only where a fake twin of the backend
+  exists and fits Aer's density-matrix limit.  Runtime mitigation cannot run on Aer, so
+  this row is always unmitigated.
+* ``backend (<variant>)`` -- the submitted jobs, unmitigated and with the requested
+  mitigation (marked ``not applied`` where local testing mode ignored it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from qmtl.checkpoint import atomic_write_json
+from qmtl.devices import DeviceConfig
+from qmtl.devices.targets import resolve_target
+from qmtl.errors import UserError
+from qmtl.hardware.ledger import format_table
+from qmtl.hardware.plan import EXACT_REFERENCE, assemble, plan_circuits
+from qmtl.model import split_by_task
+
+
+def metrics_from_values(model: Any, values: np.ndarray, split: Any, tasks: list) -> dict:
+    """Heads applied to circuit values ``(n, n_obs)``; per-task loss and scores as ``evaluate``."""
+    with torch.no_grad():
+        per_task = split_by_task(torch.as_tensor(values, dtype=torch.float32), model.columns)
+        results = {}
+        for task in tasks:
+            output, target = model.heads[task.name](per_task[task.name]), split.targets[task.name]
+            results[task.name] = {"loss": float(task.loss(output, target)),
+                                  **task.scores(output, target)}
+    return results
+
+
+def exact_metrics(run_path: Path) -> dict:
+    from qmtl.evaluation import evaluate_run
+
+    return evaluate_run(run_path, "test", EXACT_REFERENCE)
+
+
+def noisy_simulator(noise_name: str | None, circuit: Any, angles: torch.Tensor, shots: int,
+                    seed: int, optimization_level: int) -> tuple[np.ndarray | None, str]:
+    """Values on Aer with ``noise_name``'s noise model, or ``None`` and the reason."""
+    if noise_name is None:
+        return None, "no fake twin of this backend: noisy simulation unavailable"
+    try:
+        target = resolve_target(DeviceConfig(name="aer", noise=noise_name, shots=shots,
+                                             optimization_level=optimization_level), seed)
+    except UserError as error:
+        return None, f"noisy simulation unavailable: {error}"
+    plans = plan_circuits(circuit, angles, target.pass_manager)
+    result = target.estimator.run([(p.compiled.isa, [[o] for o in p.compiled.observables], p.rows)
+                                   for p in plans]).result()
+    evs = [np.asarray(r.data.evs, dtype=float).reshape(len(p.compiled.observables), -1)
+           for p, r in zip(plans, result)]
+    return assemble(plans, evs, len(angles)), f"Aer + {noise_name} noise model, {shots} shots"
+
+
+def write_comparison(path: Path, comparison: dict) -> None:
+    atomic_write_json(path, comparison)
+
+
+def comparison_table(comparison: dict) -> str:
+    """Rows: sources; columns: each task's primary metric (and loss)."""
+    sources = comparison["sources"]
+    tasks = list(sources[0]["metrics"])
+    primary = comparison["primary_metrics"]
+    rows = [["source", *(f"{t} {primary[t]}" for t in tasks), "mean loss"]]
+    for source in sources:
+        m = source["metrics"]
+        mean_loss = np.mean([m[t]["loss"] for t in tasks])
+        rows.append([source["label"], *(f"{m[t][primary[t]]:.4f}" for t in tasks),
+                     f"{mean_loss:.4f}"])
+    return format_table(rows)

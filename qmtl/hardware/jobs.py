@@ -1,0 +1,61 @@
+"""Finding submitted jobs again and reading their results.
+
+IBM jobs are fetched by id from the service (``QiskitRuntimeService.job(job_id)``), in any
+later process.  Runtime *local testing mode* jobs (``LocalRuntimeJob``) live only in the
+process that created them: the local service has no ``job()`` lookup.  qmtl keeps this
+process's local jobs in :data:`_LOCAL_JOBS` (so a submission interrupted while waiting and
+re-run in the same interpreter fetches them) and stores each finished job's results in the
+ledger directory (so finished local work survives any crash).  A local job that had not
+finished when its process died is gone: the ledger marks it ``LOST`` and its work is sent
+again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qmtl.errors import UserError
+from qmtl.secrets import redact
+
+PENDING = frozenset({"INITIALIZING", "QUEUED", "VALIDATING", "RUNNING"})
+_LOCAL_JOBS: dict[str, Any] = {}
+
+
+def status_name(job: Any) -> str:
+    """``DONE``, ``QUEUED``, ... for both IBM (strings) and local (``JobStatus``) jobs."""
+    status = job.status()
+    return str(getattr(status, "name", status)).upper()
+
+
+class JobSource:
+    """Where jobs come back from: the IBM service, or this process for local mode."""
+
+    def __init__(self, service: Any = None) -> None:
+        self.service = service
+
+    @property
+    def local(self) -> bool:
+        return self.service is None
+
+    def remember(self, job: Any) -> None:
+        if self.local:
+            _LOCAL_JOBS[job.job_id()] = job
+
+    def fetch(self, job_id: str) -> Any | None:
+        """The job ``job_id``, or ``None`` when a local job's process has ended."""
+        if self.local:
+            return _LOCAL_JOBS.get(job_id)
+        try:
+            return self.service.job(job_id)
+        except Exception as exc:  # unknown id, other instance, network
+            raise UserError(redact(f"cannot retrieve IBM job {job_id} ({exc}); check the "
+                                   "account's instance or remove the job from jobs.json")) from None
+
+
+def job_result(job: Any, n_observables: int) -> tuple[np.ndarray, np.ndarray]:
+    """Block until ``job`` finishes; its one PUB's ``evs`` and ``stds``, ``(n_obs, rows)``."""
+    pub = job.result()[0]
+    return (np.asarray(pub.data.evs, dtype=float).reshape(n_observables, -1),
+            np.asarray(pub.data.stds, dtype=float).reshape(n_observables, -1))

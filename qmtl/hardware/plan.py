@@ -1,0 +1,110 @@
+"""From a trained model and a split to ISA circuits and parameter rows.
+
+The forward pass of a hard-sharing model is encoder (torch) -> angles -> circuit expectation
+values -> heads (torch).  Here the encoder runs in torch, the circuit's tape is built by the
+model's own QNode and preprocessed by the model's own :class:`EstimatorDevice` (the same
+decomposition as training), and every circuit structure is compiled once by
+:func:`qmtl.devices.compile.compile_tape` with the target backend's pass manager.  What is
+left is data: per structure, one ISA circuit, its observables and one parameter row per
+example -- exactly the PUBs the device would send, so the job granularity is ours to pick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pennylane as qml
+import torch
+from qiskit import qasm3
+from qiskit.transpiler import PassManager
+
+from qmtl.devices.compile import CompiledCircuit, compile_tape, structure_key, tape_angles
+from qmtl.errors import UserError
+from qmtl.hardware.cost import Resources, circuit_resources, measurement_bases
+
+EXACT_AER = ["device.name=aer", "device.shots=null", "device.precision=null",
+             "device.noise=null", "device.qpu_budget_seconds=null"]
+"""``load_run_model`` overrides: the run's model on exact Aer, whose QNode measures the
+task observables as Estimator expectation values (whatever device the run trained on)."""
+EXACT_REFERENCE = ["device.name=default.qubit", *EXACT_AER[1:]]
+
+
+@dataclass(frozen=True)
+class CircuitPlan:
+    """One circuit structure: its ISA circuit and the rows of the examples using it."""
+
+    structure: str
+    """Hash of the ISA circuit and observables."""
+    compiled: CompiledCircuit
+    rows: np.ndarray
+    """``(len(examples), len(isa.parameters))`` parameter values."""
+    examples: np.ndarray
+    """Index into the split of each row's example."""
+    resources: Resources
+    bases: int
+
+
+def shared_circuit(model: Any) -> Any:
+    """The model's one shared circuit; refuse architectures without one."""
+    for part in ("encoder", "circuit", "heads", "columns"):
+        if not hasattr(model, part):
+            raise UserError(f"the model has no '{part}'; hardware submission and export support "
+                            "architectures with one shared circuit (hard_sharing)")
+    return model.circuit
+
+
+def circuit_tapes(circuit: Any, angles: torch.Tensor) -> list[qml.tape.QuantumScript]:
+    """The device-ready tapes (one per example) of the model's QNode for ``angles``."""
+    tape = qml.workflow.construct_tape(circuit.qnode)(angles, circuit.weights.detach())
+    tapes, _ = circuit.qnode.device.preprocess_transforms()((tape,))
+    return list(tapes)
+
+
+def plan_circuits(circuit: Any, angles: torch.Tensor, pass_manager: PassManager,
+                  backend: Any = None) -> list[CircuitPlan]:
+    """Group ``angles``' examples by circuit structure and compile each structure once."""
+    groups: dict[Hashable, list[int]] = {}
+    tapes = circuit_tapes(circuit, angles)
+    for i, tape in enumerate(tapes):
+        groups.setdefault(structure_key(tape), []).append(i)
+    plans = []
+    for members in groups.values():
+        compiled = compile_tape(tapes[members[0]], circuit.qnode.device.wires, pass_manager)
+        rows = np.stack([tape_angles(tapes[i]) for i in members])[:, compiled.columns]
+        plans.append(CircuitPlan(
+            structure_hash(compiled), compiled, rows, np.asarray(members),
+            circuit_resources(compiled.isa, backend), measurement_bases(compiled.observables)))
+    return plans
+
+
+def structure_hash(compiled: CompiledCircuit) -> str:
+    text = qasm3.dumps(compiled.isa) + "".join(str(o) for o in compiled.observables)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def work_key(plan: CircuitPlan, start: int, stop: int, shots: int, variant: str) -> str:
+    """What a job computes, as a hash: reuse a recorded job only for identical work."""
+    digest = hashlib.sha256(f"{plan.structure}|{shots}|{variant}|{start}:{stop}|".encode())
+    digest.update(np.ascontiguousarray(plan.rows[start:stop]).tobytes())
+    return digest.hexdigest()[:20]
+
+
+def chunks(plans: list[CircuitPlan], rows_per_job: int | None) -> list[tuple[int, int, int]]:
+    """``(plan index, start, stop)`` of each job: at most ``rows_per_job`` rows, one PUB."""
+    out = []
+    for p, plan in enumerate(plans):
+        step = rows_per_job or len(plan.rows)
+        out += [(p, a, min(a + step, len(plan.rows))) for a in range(0, len(plan.rows), step)]
+    return out
+
+
+def assemble(plans: list[CircuitPlan], evs: list[np.ndarray], n_examples: int) -> np.ndarray:
+    """``(n_examples, n_obs)`` values from each plan's ``(n_obs, rows)`` expectation values."""
+    values = np.zeros((n_examples, evs[0].shape[0]))
+    for plan, block in zip(plans, evs):
+        values[plan.examples] = block.T
+    return values
