@@ -34,6 +34,10 @@ class MultiTaskModel(nn.Module, abc.ABC):
     def task_parameters(self) -> list[list[nn.Parameter]]:
         """Per task, in ``task_names`` order, the parameters only that task uses."""
 
+    def regularization(self) -> torch.Tensor:
+        """A penalty the trainer adds to the objective (alongside the task losses); 0 here."""
+        return torch.zeros(())
+
     def parameter_counts(self) -> dict[str, int | dict[str, int]]:
         """Trainable parameter counts: shared, per head, and total."""
         heads = {

@@ -6,7 +6,13 @@ from collections.abc import Callable, Mapping
 
 import pennylane as qml
 
+from qmtl.architectures.ansatz_heads import build_ansatz_heads
+from qmtl.architectures.basis_heads import build_basis_heads
+from qmtl.architectures.classical import build_classical
 from qmtl.architectures.hard_sharing import build_hard_sharing
+from qmtl.architectures.qmoe import build_qmoe
+from qmtl.architectures.single_task import build_single_task
+from qmtl.architectures.soft_sharing import build_soft_sharing
 from qmtl.config import RunConfig
 from qmtl.errors import unknown_name
 from qmtl.model import MultiTaskModel
@@ -17,6 +23,12 @@ ArchitectureBuilder = Callable[
 
 ARCHITECTURES: dict[str, ArchitectureBuilder] = {
     "hard_sharing": build_hard_sharing,
+    "ansatz_heads": build_ansatz_heads,
+    "basis_heads": build_basis_heads,
+    "qmoe": build_qmoe,
+    "soft_sharing": build_soft_sharing,
+    "single_task": build_single_task,
+    "classical": build_classical,
 }
 
 

@@ -1,0 +1,50 @@
+"""Several circuits of one layout, each with its own weights, in ONE broadcast execution.
+
+Circuit *k* maps its angles :math:`a_k` to
+:math:`\\langle 0| S(a_k)^\\dagger U(\\theta_k)^\\dagger P\\, U(\\theta_k) S(a_k) |0\\rangle` for
+every Pauli word *P*.  The circuits' batches are stacked along PennyLane's broadcast
+dimension (rows ``k * batch + i``) with each row carrying its circuit's weights, so *K*
+circuits cost one device execution of *K x batch* rows rather than *K* executions.  Each
+circuit's weights are a separate parameter, so they can belong to different tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pennylane as qml
+import torch
+from torch import nn
+
+from qmtl.ansatz import Ansatz
+from qmtl.architectures.parts import uniform_angles, variational_layers
+from qmtl.observables import to_observable
+
+
+class StackedCircuits(nn.Module):
+    """``forward(angles)``: ``(K, batch, n_qubits)`` -> ``(K, batch, len(observables))``."""
+
+    def __init__(
+        self, n_circuits: int, n_qubits: int, ansatz: Ansatz, layers: int, observables: Sequence[str],
+        device: qml.devices.Device, diff_method: str, rotation: str = "Y", reupload: bool = False,
+    ) -> None:
+        super().__init__()
+        self.wires = list(range(n_qubits))
+        self.ansatz = ansatz
+        self.observables = list(observables)
+        self.rotation = rotation
+        self.reupload = reupload
+        self.weights = nn.ParameterList(
+            nn.Parameter(uniform_angles(*ansatz.shape(layers, n_qubits))) for _ in range(n_circuits)
+        )
+        self.qnode = qml.QNode(self._circuit, device, interface="torch", diff_method=diff_method)
+
+    def _circuit(self, angles: torch.Tensor, weights: torch.Tensor) -> list:
+        variational_layers(self.ansatz, weights, angles, self.wires, self.rotation, self.reupload)
+        return [qml.expval(to_observable(word)) for word in self.observables]
+
+    def forward(self, angles: torch.Tensor) -> torch.Tensor:
+        n_circuits, batch = angles.shape[:2]
+        rows = torch.stack(list(self.weights)).repeat_interleave(batch, dim=0)
+        values = self.qnode(angles.reshape(n_circuits * batch, -1), rows)
+        return torch.stack(list(values), dim=-1).to(angles.dtype).reshape(n_circuits, batch, -1)

@@ -1,0 +1,131 @@
+"""A shared circuit prefix followed by one small trainable block per task.
+
+Task *t* measures its Pauli words on
+:math:`|\\psi_t(x)\\rangle = B_t(\\phi_t)\\,U(\\theta)\\,S(x)\\,|0\\rangle`: the encoding
+:math:`S(x)` and the shared layers :math:`U(\\theta)` are common to all tasks, the block
+:math:`B_t` belongs to task *t* alone.
+
+On ``default.qubit`` the prefix state :math:`U S |0\\rangle` is simulated ONCE per batch
+(``qml.state()``, torch backprop).  All task blocks then run in ONE broadcast execution:
+the batch of prefix states is repeated once per task (``qml.StatePrep``, rows
+``t * batch + i``) and each row gets its own task's block angles, so an extra task adds
+rows to one execution instead of another circuit.  Rows measure the union of the tasks'
+words; each task keeps its own columns.  Any other device gets one full circuit per task
+(prefix + block, measuring that task's words), all in one ``qml.execute`` batch.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+import pennylane as qml
+import torch
+from torch import nn
+
+from qmtl.ansatz import Ansatz
+from qmtl.encoders import AngleEncoder, Features
+from qmtl.model import MultiTaskModel, Readout
+from qmtl.observables import canonical_word, to_observable
+from qmtl.architectures.parts import uniform_angles, variational_layers
+
+SIMULATOR = "default.qubit"
+
+
+class TaskBlock(nn.Module, abc.ABC):
+    """One task's block; every task's block of a model queues the same gate layout."""
+
+    @abc.abstractmethod
+    def angles(self) -> torch.Tensor:
+        """This task's block angles, in the layout shared by all tasks' blocks."""
+
+    @abc.abstractmethod
+    def apply(self, weights: torch.Tensor, angles: torch.Tensor) -> None:
+        """Queue the block's gates for ``weights`` (leading broadcast dimension allowed);
+        ``angles`` are the encoded inputs, for blocks that re-upload them."""
+
+
+class TaskBlockCircuit(nn.Module):
+    """``forward(angles)`` -> per task, ``(batch, len(words_t))`` expectation values."""
+
+    def __init__(
+        self, n_qubits: int, ansatz: Ansatz, layers: int, blocks: Sequence[TaskBlock],
+        task_words: Sequence[Sequence[str]], device: qml.devices.Device, diff_method: str,
+        rotation: str = "Y", reupload: bool = False, shared_prefix: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.wires = list(range(n_qubits))
+        self.ansatz = ansatz
+        self.rotation = rotation
+        self.reupload = reupload
+        self.weights = nn.Parameter(uniform_angles(*ansatz.shape(layers, n_qubits)))
+        self.blocks = nn.ModuleList(blocks)
+        self.task_words = [[canonical_word(word) for word in words] for words in task_words]
+        self.words = list(dict.fromkeys(word for words in self.task_words for word in words))
+        self.device = device
+        self.diff_method = diff_method
+        self.shared_prefix = device.name == SIMULATOR if shared_prefix is None else shared_prefix
+        self.prefix_state = qml.QNode(self._prefix_state, device, interface="torch", diff_method=diff_method)
+        self.stacked_blocks = qml.QNode(self._stacked_blocks, device, interface="torch", diff_method=diff_method)
+
+    def _prefix(self, angles: torch.Tensor) -> None:
+        variational_layers(self.ansatz, self.weights, angles, self.wires, self.rotation, self.reupload)
+
+    def _prefix_state(self, angles: torch.Tensor) -> torch.Tensor:
+        self._prefix(angles)
+        return qml.state()
+
+    def _stacked_blocks(self, states: torch.Tensor, weights: torch.Tensor, angles: torch.Tensor) -> list:
+        # The prefix state is already normalised: skip StatePrep's renormalisation.
+        qml.StatePrep(states, wires=self.wires, normalize=False)
+        self.blocks[0].apply(weights, angles)
+        return [qml.expval(to_observable(word)) for word in self.words]
+
+    def forward(self, angles: torch.Tensor) -> list[torch.Tensor]:
+        values = self._shared_prefix(angles) if self.shared_prefix else self._full_circuits(angles)
+        return [value.to(angles.dtype) for value in values]
+
+    def _shared_prefix(self, angles: torch.Tensor) -> list[torch.Tensor]:
+        n_tasks, batch = len(self.blocks), angles.shape[0]
+        states = self.prefix_state(angles).repeat(n_tasks, 1)
+        weights = torch.stack([block.angles() for block in self.blocks]).repeat_interleave(batch, dim=0)
+        values = torch.stack(list(self.stacked_blocks(states, weights, angles.repeat(n_tasks, 1))), dim=-1)
+        values = values.reshape(n_tasks, batch, len(self.words))
+        return [values[t][:, [self.words.index(w) for w in words]] for t, words in enumerate(self.task_words)]
+
+    def _full_circuits(self, angles: torch.Tensor) -> list[torch.Tensor]:
+        tapes = []
+        for block, words in zip(self.blocks, self.task_words):
+            with qml.queuing.AnnotatedQueue() as queue:
+                self._prefix(angles)
+                block.apply(block.angles(), angles)
+                for word in words:
+                    qml.expval(to_observable(word))
+            tapes.append(qml.tape.QuantumScript.from_queue(queue))
+        results = qml.execute(tapes, self.device, diff_method=self.diff_method)
+        return [torch.stack([torch.as_tensor(r) for r in _as_list(result)], dim=-1) for result in results]
+
+
+def _as_list(result) -> list:
+    return list(result) if isinstance(result, tuple | list) else [result]
+
+
+class TaskBlockModel(MultiTaskModel):
+    """Encoder -> shared prefix -> per-task block and measurement -> per-task readout."""
+
+    def __init__(self, encoder: AngleEncoder, circuit: TaskBlockCircuit, heads: dict[str, Readout]) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.circuit = circuit
+        self.heads = nn.ModuleDict(heads)
+        self.task_names = list(heads)
+
+    def forward(self, features: Features) -> dict[str, torch.Tensor]:
+        values = self.circuit(self.encoder(features))
+        return {name: self.heads[name](value) for name, value in zip(self.task_names, values)}
+
+    def task_parameters(self) -> list[list[nn.Parameter]]:
+        return [
+            [*block.parameters(), *self.heads[name].parameters()]
+            for name, block in zip(self.task_names, self.circuit.blocks)
+        ]
