@@ -86,6 +86,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    from qmtl.hardware.submit import SubmitOptions, submit_run
+
+    mitigation = tuple(m for m in args.mitigation if m != "none")
+    submit_run(Path(args.run_dir), SubmitOptions(
+        args.backend, args.shots, args.mode, mitigation, args.max_qpu_seconds, args.dry_run,
+        args.yes, args.rows_per_job))
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from qmtl.hardware.ledger import jobs_table
+
+    print(jobs_table(Path(args.run_dir)))
+    return 0
+
+
+def cmd_circuits_export(args: argparse.Namespace) -> int:
+    from qmtl.export import export_run
+
+    print("\n".join(str(path) for path in export_run(Path(args.run_dir), args.out)))
+    return 0
+
+
+def cmd_circuits_catalogue(args: argparse.Namespace) -> int:
+    from qmtl.export import CATALOGUE, check_catalogue, write_catalogue
+
+    if args.check:
+        check_catalogue()
+        print(f"{CATALOGUE}/ is up to date")
+    else:
+        print("\n".join(str(CATALOGUE / name) for name in write_catalogue()))
+    return 0
+
+
 def cmd_circuits_draw(args: argparse.Namespace) -> int:
     from qmtl.drawing import draw_config
 
@@ -123,8 +158,32 @@ def build_parser() -> argparse.ArgumentParser:
                           help="override a key, e.g. device.name=aer to evaluate on another target")
     evaluate.set_defaults(handler=cmd_eval)
 
+    submit = commands.add_parser("submit", help="evaluate a run's test split on an IBM or fake backend")
+    submit.add_argument("run_dir")
+    submit.add_argument("--backend", required=True, help="ibm_<name> (your account) or fake_<name> (local testing mode)")
+    submit.add_argument("--shots", type=int, default=4000, help="shots per circuit (default 4000)")
+    submit.add_argument("--mode", choices=["job", "batch", "session"], default="job", help="Runtime execution mode")
+    submit.add_argument("--mitigation", action="append", choices=["none", "readout", "zne", "dd"], default=[],
+                        help="error mitigation, repeatable (readout=TREX, zne, dd=dynamical decoupling)")
+    submit.add_argument("--max-qpu-seconds", type=float, help="refuse when the QPU-time estimate is larger")
+    submit.add_argument("--rows-per-job", type=int, help="examples per job (default: all in one job)")
+    submit.add_argument("--dry-run", action="store_true", help="print resources and cost, send nothing")
+    submit.add_argument("--yes", action="store_true", help="submit without asking")
+    submit.set_defaults(handler=cmd_submit)
+
+    jobs = commands.add_parser("jobs", help="the hardware jobs recorded for a run")
+    jobs.add_argument("run_dir")
+    jobs.set_defaults(handler=cmd_jobs)
+
     circuits = commands.add_parser("circuits", help="draw or export circuits")
     circuit_commands = circuits.add_subparsers(dest="circuits_command", parser_class=_Parser, metavar="ACTION")
+    export = circuit_commands.add_parser("export", help="write a run's trained circuits as OpenQASM 3")
+    export.add_argument("run_dir")
+    export.add_argument("--out", help="folder (default: RUN_DIR/circuits)")
+    export.set_defaults(handler=cmd_circuits_export)
+    catalogue = circuit_commands.add_parser("catalogue", help="regenerate circuits/ from experiments/configs")
+    catalogue.add_argument("--check", action="store_true", help="fail when circuits/ is out of date")
+    catalogue.set_defaults(handler=cmd_circuits_catalogue)
     draw = circuit_commands.add_parser("draw", help="draw a config's circuit (text and PNG)")
     draw.add_argument("config")
     draw.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")

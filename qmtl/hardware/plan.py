@@ -57,9 +57,12 @@ def shared_circuit(model: Any) -> Any:
     return model.circuit
 
 
-def circuit_tapes(circuit: Any, angles: torch.Tensor) -> list[qml.tape.QuantumScript]:
-    """The device-ready tapes (one per example) of the model's QNode for ``angles``."""
-    tape = qml.workflow.construct_tape(circuit.qnode)(angles, circuit.weights.detach())
+def circuit_tapes(circuit: Any, angles: torch.Tensor, weights: torch.Tensor | None = None
+                  ) -> list[qml.tape.QuantumScript]:
+    """The device-ready tapes (one per example) of the model's QNode for ``angles`` and
+    ``weights`` (default: the circuit's own)."""
+    weights = circuit.weights.detach() if weights is None else weights
+    tape = qml.workflow.construct_tape(circuit.qnode)(angles, weights)
     tapes, _ = circuit.qnode.device.preprocess_transforms()((tape,))
     return list(tapes)
 

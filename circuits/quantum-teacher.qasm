@@ -1,0 +1,55 @@
+// experiments/configs/quantum-teacher.yaml: shared circuit, inputs x and weights w as parameters
+// qubits: 3, depth: 13, two-qubit gates: 6, gates: 27
+// parameters: 3 inputs x, 18 weights w (21 free in this file)
+// measured (expectation values): X0, Y0, Z0, X1, Y1, Z1, X2, Y2, Z2, X0 X1, X0 Y1, X0 Z1, Y0 X1, Y0 Y1, Y0 Z1, Z0 X1, Z0 Y1, Z0 Z1, X0 X2, X0 Y2, X0 Z2, Y0 X2, Y0 Y2, Y0 Z2, Z0 X2, Z0 Y2, Z0 Z2, X1 X2, X1 Y2, X1 Z2, Y1 X2, Y1 Y2, Y1 Z2, Z1 X2, Z1 Y2, Z1 Z2, X0 X1 X2, X0 X1 Y2, X0 X1 Z2, X0 Y1 X2, X0 Y1 Y2, X0 Y1 Z2, X0 Z1 X2, X0 Z1 Y2, X0 Z1 Z2, Y0 X1 X2, Y0 X1 Y2, Y0 X1 Z2, Y0 Y1 X2, Y0 Y1 Y2, Y0 Y1 Z2, Y0 Z1 X2, Y0 Z1 Y2, Y0 Z1 Z2, Z0 X1 X2, Z0 X1 Y2, Z0 X1 Z2, Z0 Y1 X2, Z0 Y1 Y2, Z0 Y1 Z2, Z0 Z1 X2, Z0 Z1 Y2, Z0 Z1 Z2
+OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] _w_0_;
+input float[64] _w_1_;
+input float[64] _w_2_;
+input float[64] _w_3_;
+input float[64] _w_4_;
+input float[64] _w_5_;
+input float[64] _w_6_;
+input float[64] _w_7_;
+input float[64] _w_8_;
+input float[64] _w_9_;
+input float[64] _w_10_;
+input float[64] _w_11_;
+input float[64] _w_12_;
+input float[64] _w_13_;
+input float[64] _w_14_;
+input float[64] _w_15_;
+input float[64] _w_16_;
+input float[64] _w_17_;
+input float[64] _x_0_;
+input float[64] _x_1_;
+input float[64] _x_2_;
+qubit[3] q;
+ry(_x_0_) q[0];
+ry(_x_1_) q[1];
+ry(_x_2_) q[2];
+rz(_w_0_) q[0];
+ry(_w_1_) q[0];
+rz(_w_2_) q[0];
+rz(_w_3_) q[1];
+ry(_w_4_) q[1];
+rz(_w_5_) q[1];
+rz(_w_6_) q[2];
+ry(_w_7_) q[2];
+rz(_w_8_) q[2];
+cx q[0], q[1];
+cx q[1], q[2];
+cx q[2], q[0];
+rz(_w_9_) q[0];
+ry(_w_10_) q[0];
+rz(_w_11_) q[0];
+rz(_w_12_) q[1];
+ry(_w_13_) q[1];
+rz(_w_14_) q[1];
+rz(_w_15_) q[2];
+ry(_w_16_) q[2];
+rz(_w_17_) q[2];
+cx q[0], q[2];
+cx q[1], q[0];
+cx q[2], q[1];
