@@ -130,6 +130,22 @@ def cmd_circuits_draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from qmtl.executors import build_executor
+    from qmtl.sweep import failure_table, load_sweep, run_sweep, summary_table
+
+    sweep = load_sweep(args.sweep, args.out)
+    with build_executor(args.executor, args.workers, args.address) as executor:
+        result = run_sweep(sweep, executor, args.retries, progress=not args.quiet)
+    print(_format_table(summary_table(sweep, result.summary)))
+    failures = failure_table(result)
+    if len(failures) > 1:
+        print(_format_table(failures))
+    print(f"{result.trained} trained, {result.skipped} skipped, {result.failed} failed; "
+          f"results in {result.out / 'results.csv'} and {result.out / 'summary.csv'}")
+    return 1 if result.failed else 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from qmtl.registry import describe
 
@@ -189,6 +205,16 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     draw.add_argument("--out", help="PNG path (default: <config>-circuit.png)")
     draw.set_defaults(handler=cmd_circuits_draw)
+
+    sweep = commands.add_parser("sweep", help="run a grid/list of configs x seeds and aggregate the results")
+    sweep.add_argument("sweep", help="sweep file (YAML): base or config, grid and/or list, seeds")
+    sweep.add_argument("--executor", choices=["local", "ray"], default="local", help="local process pool or Ray")
+    sweep.add_argument("--address", help="Ray cluster address, e.g. auto or ray://host:10001 (default: start Ray locally)")
+    sweep.add_argument("--workers", type=int, help="runs at once (local default 1; ray default: as the cluster allows)")
+    sweep.add_argument("--retries", type=int, default=1, help="retries of a run that raised (default 1)")
+    sweep.add_argument("--out", help="sweep directory (default: runs/sweeps/<name>)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=cmd_sweep)
 
     info = commands.add_parser("info", help="versions, devices and registered components")
     info.set_defaults(handler=cmd_info)
