@@ -1,0 +1,89 @@
+import pennylane as qml
+import pytest
+import torch
+
+from conftest import FEATURES
+
+
+@pytest.fixture
+def float64():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
+@pytest.mark.parametrize("architecture", ["ansatz_heads", "basis_heads"])
+def test_shared_prefix_equals_per_task_full_circuits(make_model, architecture, float64):
+    options = {"head_layers": 2} if architecture == "ansatz_heads" else {}
+    fast = make_model(architecture, options, shared_prefix=True)
+    full = make_model(architecture, options, shared_prefix=False)
+    with torch.no_grad():  # non-zero rotations, so the basis heads are not the identity
+        for block_fast, block_full in zip(fast.circuit.blocks, full.circuit.blocks):
+            for p_fast, p_full in zip(block_fast.parameters(), block_full.parameters()):
+                p_fast.copy_(torch.rand_like(p_fast) * 6)
+                p_full.copy_(p_fast)
+    x = torch.randn(7, FEATURES)
+    outputs_fast, outputs_full = fast(x), full(x)
+    for name in outputs_fast:
+        assert outputs_fast[name].dtype == torch.float64
+        assert torch.allclose(outputs_fast[name], outputs_full[name], atol=1e-6, rtol=0)
+    for model, outputs in ((fast, outputs_fast), (full, outputs_full)):
+        torch.manual_seed(1)
+        sum((o * torch.randn_like(o)).sum() for o in outputs.values()).backward()
+    for (name, p_fast), p_full in zip(fast.named_parameters(), full.parameters()):
+        assert p_fast.grad is not None and p_fast.grad.abs().sum() > 0, name
+        assert torch.allclose(p_fast.grad, p_full.grad, atol=1e-6, rtol=0), name
+
+
+def test_shared_prefix_is_simulated_once_for_all_tasks(make_model):
+    model = make_model("ansatz_heads")
+    assert model.circuit.shared_prefix  # default on default.qubit
+    with qml.Tracker(model.circuit.device) as tracker:
+        model(torch.randn(5, FEATURES))
+    # one prefix state + one broadcast execution of every task's block
+    assert tracker.totals["simulations"] == 2
+
+
+def test_per_task_fallback_sends_one_circuit_per_task_in_one_batch(make_model):
+    model = make_model("ansatz_heads", shared_prefix=False)
+    with qml.Tracker(model.circuit.device) as tracker:
+        model(torch.randn(5, FEATURES))
+    assert tracker.totals["batches"] == 1
+    assert tracker.totals["simulations"] == len(model.task_names)
+
+
+def _one_word_tasks(n_tasks: int) -> list[dict]:
+    return [{"name": f"t{i}", "kind": "binary", "observables": [f"Z{i % 4}"]} for i in range(n_tasks)]
+
+
+def test_head_parameters_grow_linearly_in_the_number_of_tasks(make_model, tiny_config):
+    totals, shared = [], set()
+    for n_tasks in (1, 2, 4, 8):
+        tiny_config["tasks"] = _one_word_tasks(n_tasks)
+        counts = make_model("ansatz_heads", {"head_layers": 1}, raw=tiny_config).parameter_counts()
+        totals.append(counts["total"])
+        shared.add(counts["shared"])
+        # per head: 1 hardware-efficient layer on 4 wires (4 x 2 angles) + affine 1 -> 1
+        assert set(counts["heads"].values()) == {4 * 2 + 2}
+    assert len(shared) == 1
+    slope = (totals[1] - totals[0]) / 1
+    assert [t - totals[0] for t in totals] == [slope * (n - 1) for n in (1, 2, 4, 8)]
+
+
+def test_head_options_shape_the_block(make_model):
+    model = make_model("ansatz_heads", {"head_layers": 3, "head_ansatz": "strongly_entangling"})
+    assert {tuple(block.weights.shape) for block in model.circuit.blocks} == {(3, 4, 3)}
+    for block, params in zip(model.circuit.blocks, model.task_parameters()):
+        assert id(block.weights) in {id(p) for p in params}
+    shared = {id(p) for p in model.shared_parameters()}
+    assert id(model.circuit.weights) in shared and not any(id(b.weights) in shared for b in model.circuit.blocks)
+
+
+def test_readout_none_returns_the_block_expectation_values(make_model, tiny_config):
+    tiny_config["tasks"] = [{"name": "r", "kind": "regression", "outputs": 2, "readout": "none",
+                             "observables": ["Z0", "X1"]}]
+    model = make_model("ansatz_heads", raw=tiny_config)
+    output = model(torch.randn(3, FEATURES))["r"]
+    assert output.shape == (3, 2) and torch.all(output.abs() <= 1 + 1e-6)
+    assert model.parameter_counts()["heads"] == {"r": 4 * 2}
