@@ -2,7 +2,7 @@ import pennylane as qml
 import pytest
 import torch
 
-from conftest import FEATURES
+from architecture_models import FEATURES
 from qmtl.errors import UserError
 
 

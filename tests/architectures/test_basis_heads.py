@@ -1,6 +1,6 @@
 import torch
 
-from conftest import FEATURES
+from architecture_models import FEATURES
 
 
 def test_zero_rotations_equal_hard_sharing_with_the_same_weights(make_model):

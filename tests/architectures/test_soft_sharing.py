@@ -1,6 +1,6 @@
 import torch
 
-from conftest import FEATURES
+from architecture_models import FEATURES
 
 
 def test_penalty_is_the_pairwise_squared_distance(make_model):
