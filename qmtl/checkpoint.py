@@ -24,6 +24,10 @@ import torch
 from qmtl.errors import UserError
 
 
+class CorruptCheckpoint(UserError):
+    """A checkpoint file that cannot be read safely (truncated, corrupted or unsafe)."""
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,10 +62,19 @@ def model_fingerprint(model_config: dict[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Serialise ``state`` (tensors and plain data only) atomically."""
+def save_checkpoint(path: Path, state: dict[str, Any], previous: Path | None = None) -> None:
+    """Serialise ``state`` (tensors and plain data only) atomically.
+
+    With ``previous``, the checkpoint being replaced is kept there first (a hard link, so
+    ``path`` itself is never missing), leaving one older good checkpoint to fall back on.
+    """
     buffer = io.BytesIO()
     torch.save(state, buffer)
+    if previous is not None and path.exists():
+        link = previous.with_name(f".{previous.name}.link-{os.getpid()}")
+        link.unlink(missing_ok=True)  # left by a crash between link and rename
+        os.link(path, link)
+        os.replace(link, previous)
     atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -73,9 +86,9 @@ def load_checkpoint(path: Path, model_config: dict[str, Any] | None = None) -> d
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, OSError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(
+        raise CorruptCheckpoint(
             f"checkpoint '{path}' is truncated, corrupted or not a safe qmtl checkpoint ({first[:120]}); "
-            f"delete it to restart from the previous good one"
+            f"delete it, or retrain"
         ) from None
     if not isinstance(state, dict) or "fingerprint" not in state:
         raise UserError(f"'{path}' is not a qmtl checkpoint; point to a run directory written by qmtl")

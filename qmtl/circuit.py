@@ -1,4 +1,4 @@
-"""The shared variational circuit, as a torch module around a PennyLane QNode.
+r"""The shared variational circuit, as a torch module around a PennyLane QNode.
 
 Angles of shape ``(batch, n_qubits)`` are encoded as one rotation per wire and followed
 by ``layers`` variational layers (the encoding is repeated before every layer when

@@ -7,6 +7,7 @@ the fix; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import traceback
 from collections.abc import Sequence
@@ -15,6 +16,10 @@ from typing import NoReturn
 
 from qmtl.errors import UserError
 from qmtl.secrets import redact
+
+
+# Storage faults a user fixes (full disk, quota, permissions, read-only mount).
+_STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +72,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = load_config(args.config, args.set)
         run_dir = RunDir(args.out or _default_out(args.config))
     trainer = Trainer(config, run_dir, progress=not args.quiet, force=args.force)
-    print(f"run directory: {run_dir.path}", file=sys.stderr)
     final = trainer.run(resume=bool(args.resume))
     print(f"test metrics ({final['device']}, best epoch {final['best_epoch']} of {final['epochs_run']}, "
           f"{final['wall_time_s']:.1f} s):")
@@ -235,6 +239,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(f"qmtl: error: {redact(str(error))}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.errno not in _STORAGE_ERRORS:
+            raise
+        if debug:
+            traceback.print_exc()
+        where = f" '{error.filename}'" if error.filename else ""
+        print(f"qmtl: error: cannot write{where} ({error.strerror}); free space or fix permissions, "
+              f"then continue with 'qmtl train --resume RUN_DIR'", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qmtl: interrupted; resume with 'qmtl train --resume RUN_DIR'", file=sys.stderr)

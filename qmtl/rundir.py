@@ -6,7 +6,8 @@ Layout::
     status.json        {"state": "running" | "complete" | "failed", ...}
     metrics.jsonl      one line per epoch: per-task train loss, validation metrics, weights
     final.json         per-task test metrics, parameter counts, wall time (written last)
-    checkpoints/       last.pt (resume), best.pt (best validation model)
+    checkpoints/       last.pt (resume), previous.pt (the one before), best.pt (best
+                       validation model)
     train.log          the run's log
 
 A run is complete exactly when ``status.json`` says so and ``final.json`` exists; both are
@@ -42,6 +43,7 @@ class RunDir:
     log = property(lambda self: self.path / "train.log")
     checkpoints = property(lambda self: self.path / "checkpoints")
     last_checkpoint = property(lambda self: self.path / "checkpoints" / "last.pt")
+    previous_checkpoint = property(lambda self: self.path / "checkpoints" / "previous.pt")
     best_checkpoint = property(lambda self: self.path / "checkpoints" / "best.pt")
 
     def holds_run(self) -> bool:
@@ -83,7 +85,7 @@ class RunDir:
                 f"cannot write to output directory '{self.path}' ({error.strerror}); choose another with --out"
             ) from None
         self.set_status("running", pid=os.getpid())
-        atomic_write_text(self.config, config_yaml)
+        atomic_write_text(self.config, redact(config_yaml))
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         with self.metrics.open("a", encoding="utf-8") as handle:
@@ -92,10 +94,16 @@ class RunDir:
             os.fsync(handle.fileno())
 
     def read_metrics(self) -> list[dict[str, Any]]:
+        """Epoch records; a last line cut short by a crash mid-append is dropped."""
         if not self.metrics.exists():
             return []
-        lines = self.metrics.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        records = []
+        for line in self.metrics.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return records
 
     def truncate_metrics(self, epochs: int) -> None:
         """Keep the first ``epochs`` records (those covered by the checkpoint being resumed)."""

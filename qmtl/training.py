@@ -26,10 +26,11 @@ from tqdm import tqdm
 
 from qmtl import __version__
 from qmtl.architectures import build_model
-from qmtl.checkpoint import atomic_write_json, load_checkpoint, model_fingerprint, save_checkpoint
+from qmtl.checkpoint import CorruptCheckpoint, atomic_write_json, load_checkpoint, model_fingerprint, save_checkpoint
 from qmtl.config import RunConfig, dump_config
 from qmtl.data import MultiTaskData, Split, load_data
 from qmtl.devices import build_device
+from qmtl.errors import UserError
 from qmtl.model import MultiTaskModel
 from qmtl.rundir import RunDir
 from qmtl.secrets import redact
@@ -158,10 +159,21 @@ class Trainer:
         }
 
     def save(self) -> None:
-        save_checkpoint(self.run_dir.last_checkpoint, self._checkpoint_state())
+        save_checkpoint(self.run_dir.last_checkpoint, self._checkpoint_state(), self.run_dir.previous_checkpoint)
 
     def restore(self) -> None:
-        state = load_checkpoint(self.run_dir.last_checkpoint, self.model_config)
+        last, previous = self.run_dir.last_checkpoint, self.run_dir.previous_checkpoint
+        if not last.exists() and previous.exists():
+            last = previous
+        try:
+            state = load_checkpoint(last, self.model_config)
+        except CorruptCheckpoint:
+            if last == previous or not previous.exists():
+                raise
+            raise UserError(
+                f"checkpoint '{last}' is truncated or corrupted and was refused; the previous good one is "
+                f"kept: delete '{last}' and resume again to continue from '{previous.name}'"
+            ) from None
         self.model.load_state_dict(state["model"])
         self.best_model_state = state["best_model"]
         self.optimizer.load_state_dict(state["optimizer"])
@@ -226,6 +238,8 @@ class Trainer:
             self.run_dir.create(dump_config(self.config), force=self.force)
             self.save()
         self.logger = self.run_dir.logger()
+        if self.progress:
+            tqdm.write(f"run directory: {self.run_dir.path}")
         try:
             return self._train()
         except KeyboardInterrupt:

@@ -18,6 +18,8 @@ from qmtl.errors import UserError
 
 
 def load_digits(path: str | None, columns: list[str] | None, options: dict[str, Any]) -> RawData:
+    if path is not None or columns is not None:
+        raise UserError("data set 'digits' ships with scikit-learn and takes no data.path or data.features; remove them")
     unknown = set(options) - {"modalities"}
     if unknown:
         raise UserError(f"data.options {sorted(unknown)} are not known to 'digits'; valid: modalities")
