@@ -34,17 +34,21 @@ class JobSource:
 
     def __init__(self, service: Any = None) -> None:
         self.service = service
+        self._sent: dict[str, Any] = {}  # jobs sent through this source: no lookup needed
 
     @property
     def local(self) -> bool:
         return self.service is None
 
     def remember(self, job: Any) -> None:
+        self._sent[job.job_id()] = job
         if self.local:
             _LOCAL_JOBS[job.job_id()] = job
 
     def fetch(self, job_id: str) -> Any | None:
         """The job ``job_id``, or ``None`` when a local job's process has ended."""
+        if job_id in self._sent:
+            return self._sent[job_id]
         if self.local:
             return _LOCAL_JOBS.get(job_id)
         try:
