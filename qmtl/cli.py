@@ -59,12 +59,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         run_dir = RunDir(args.resume)
+        if args.config or args.set:
+            raise UserError("--resume continues a run with its own config; drop CONFIG and --set")
         if not run_dir.config.exists():
             raise UserError(f"'{run_dir.path}' holds no run to resume (no config.yaml); check the path")
         if run_dir.is_complete():
             raise UserError(f"the run in '{run_dir.path}' is already complete; evaluate it with 'qmtl eval {run_dir.path}'")
-        if args.config or args.set:
-            raise UserError("--resume continues a run with its own config; drop CONFIG and --set")
         config = load_config(run_dir.config)
     else:
         if not args.config:

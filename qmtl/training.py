@@ -170,6 +170,7 @@ class Trainer:
         except CorruptCheckpoint:
             if last == previous or not previous.exists():
                 raise
+            load_checkpoint(previous, self.model_config)  # raises if the fallback is bad too
             raise UserError(
                 f"checkpoint '{last}' is truncated or corrupted and was refused; the previous good one is "
                 f"kept: delete '{last}' and resume again to continue from '{previous.name}'"
