@@ -1,6 +1,5 @@
 import copy
 import csv
-import json
 import shutil
 import sys
 import time
