@@ -26,7 +26,6 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from qiskit import QuantumCircuit, qasm3
 from qiskit.circuit import ParameterVector
 from qiskit.transpiler import PassManager
 
+from qmtl.checkpoint import atomic_write_text
 from qmtl.devices.compile import compile_tape, tape_angles
 from qmtl.errors import UserError
 from qmtl.hardware.cost import circuit_resources
@@ -99,12 +99,6 @@ def qasm_with_header(qc: QuantumCircuit, info: dict[str, Any], title: str) -> st
     return "\n".join(header) + "\n" + qasm3.dumps(qc)
 
 
-def _write(path: Path, text: str) -> None:
-    from qmtl.checkpoint import atomic_write_text
-
-    atomic_write_text(path, text)
-
-
 def export_run(run_path: Path, out: Path | None = None) -> list[Path]:
     """Write the run's parametrised and bound circuits and their resources to ``out``."""
     from qmtl.evaluation import load_run_model
@@ -129,7 +123,7 @@ def export_run(run_path: Path, out: Path | None = None) -> list[Path]:
     }
     try:
         for path, text in files.items():
-            _write(path, text)
+            atomic_write_text(path, text)
     except OSError as error:
         raise UserError(f"cannot write to '{out}' ({error.strerror}); choose --out DIR") from None
     return list(files)
@@ -175,7 +169,7 @@ def write_catalogue(folder: Path = CATALOGUE, configs: Path = CONFIGS) -> list[s
         if stale.is_file() and stale.name not in files and stale.name not in KEEP:
             stale.unlink()
     for name, text in files.items():
-        _write(folder / name, text)
+        atomic_write_text(folder / name, text)
     return sorted(files)
 
 
