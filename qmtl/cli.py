@@ -250,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"then continue with 'qmtl train --resume RUN_DIR'", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("qmtl: interrupted; resume with 'qmtl train --resume RUN_DIR'", file=sys.stderr)
+        again = ("run the same 'qmtl sweep' command again to finish the missing runs"
+                 if argv[:1] == ["sweep"] else "resume with 'qmtl train --resume RUN_DIR'")
+        print(f"qmtl: interrupted; {again}", file=sys.stderr)
         return 130
 
 

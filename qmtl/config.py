@@ -32,8 +32,8 @@ class DataConfig(_Section):
     features: list[str] | None = Field(
         default=None, description="feature columns (csv); default: every non-task column"
     )
-    val_fraction: float = Field(default=0.15, gt=0.0, lt=1.0)
-    test_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    val_fraction: float = Field(default=0.15, gt=0.0, lt=1.0, description="share of examples for validation")
+    test_fraction: float = Field(default=0.2, gt=0.0, lt=1.0, description="share of examples for the test split")
     limit: int | None = Field(default=None, ge=10, description="use only this many examples")
     options: dict[str, Any] = Field(default_factory=dict, description="loader-specific options")
 
@@ -49,15 +49,15 @@ class DataConfig(_Section):
 class EncoderConfig(_Section):
     """Classical encoder: an MLP per modality, merged into bounded angles."""
 
-    hidden: list[int] = Field(default_factory=lambda: [32])
-    activation: Literal["tanh", "relu", "gelu", "silu"] = "tanh"
-    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    hidden: list[int] = Field(default_factory=lambda: [32], description="hidden layer widths of each MLP")
+    activation: Literal["tanh", "relu", "gelu", "silu"] = Field(default="tanh", description="between hidden layers")
+    dropout: float = Field(default=0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")
 
 
 class EncodingConfig(_Section):
     """How angles enter the circuit: one rotation per wire, optionally re-uploaded."""
 
-    rotation: Literal["X", "Y", "Z"] = "Y"
+    rotation: Literal["X", "Y", "Z"] = Field(default="Y", description="encoding rotation axis")
     reupload: bool = Field(default=False, description="re-encode the angles before every layer")
     scale: float = Field(default=math.pi, gt=0.0, description="angles = scale * tanh(encoder)")
 
@@ -65,13 +65,15 @@ class EncodingConfig(_Section):
 class AnsatzConfig(_Section):
     """Variational layers of the shared circuit."""
 
-    name: str = "strongly_entangling"
-    layers: int = Field(default=3, ge=1, le=100)
+    name: str = Field(default="strongly_entangling", description="strongly_entangling or hardware_efficient")
+    layers: int = Field(default=3, ge=1, le=100, description="number of variational layers")
 
 
 class ModelConfig(_Section):
-    n_qubits: int = Field(default=8, ge=1, le=30)
-    architecture: str = "hard_sharing"
+    """The multi-task model: encoder, shared circuit and how tasks share it."""
+
+    n_qubits: int = Field(default=8, ge=1, le=30, description="width of the shared circuit")
+    architecture: str = Field(default="hard_sharing", description="see docs/architectures.md")
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     encoding: EncodingConfig = Field(default_factory=EncodingConfig)
     ansatz: AnsatzConfig = Field(default_factory=AnsatzConfig)
@@ -79,15 +81,17 @@ class ModelConfig(_Section):
 
 
 class TrainingConfig(_Section):
-    epochs: int = Field(default=30, ge=1)
-    batch_size: int = Field(default=32, ge=1)
-    lr: float = Field(default=0.02, gt=0.0)
-    weight_decay: float = Field(default=0.0, ge=0.0)
-    patience: int | None = Field(default=8, ge=1, description="early stopping; null disables")
-    weighting: str = "equal"
-    weighting_options: dict[str, Any] = Field(default_factory=dict)
-    aggregator: str | None = None
-    aggregator_options: dict[str, Any] = Field(default_factory=dict)
+    """Optimisation: Adam on the strategy-combined task gradients, early stopping."""
+
+    epochs: int = Field(default=30, ge=1, description="maximum number of epochs")
+    batch_size: int = Field(default=32, ge=1, description="examples per step")
+    lr: float = Field(default=0.02, gt=0.0, description="Adam learning rate")
+    weight_decay: float = Field(default=0.0, ge=0.0, description="Adam weight decay")
+    patience: int | None = Field(default=8, ge=1, description="early stopping on mean validation loss; null disables")
+    weighting: str = Field(default="equal", description="loss weighting, see docs/strategies.md")
+    weighting_options: dict[str, Any] = Field(default_factory=dict, description="options of the weighting")
+    aggregator: str | None = Field(default=None, description="torchjd gradient aggregator (replaces weighting)")
+    aggregator_options: dict[str, Any] = Field(default_factory=dict, description="options of the aggregator")
     conflict_diagnostic: bool = Field(
         default=True, description="log pairwise task-gradient cosines every epoch"
     )
@@ -99,9 +103,9 @@ class TrainingConfig(_Section):
 class RunConfig(_Section):
     """A whole run: data, tasks, model, execution target and training."""
 
-    seed: int = 0
+    seed: int = Field(default=0, description="fixes split, initialisation, batch order and shot noise")
     data: DataConfig = Field(default_factory=DataConfig)
-    tasks: list[TaskConfig] = Field(min_length=1)
+    tasks: list[TaskConfig] = Field(min_length=1, description="the tasks, each with its observables")
     model: ModelConfig = Field(default_factory=ModelConfig)
     device: DeviceConfig = Field(default_factory=DeviceConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

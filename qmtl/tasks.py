@@ -27,11 +27,11 @@ class TaskConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    kind: TaskKind
+    name: str = Field(min_length=1, description="the task's name (a target column for csv/npz data)")
+    kind: TaskKind = Field(description="binary, multiclass or regression")
     classes: int | None = Field(default=None, ge=2, description="number of classes (multiclass)")
     outputs: int = Field(default=1, ge=1, description="output size (regression)")
-    weight: float = Field(default=1.0, ge=0.0, description="static loss weight")
+    weight: float = Field(default=1.0, ge=0.0, description="scales the task's loss before the strategy sees it")
     observables: list[str] = Field(
         default_factory=list,
         description="Pauli words read by this task's head, e.g. 'Z0', 'Z0 Z1', 'X2'",

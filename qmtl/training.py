@@ -143,6 +143,7 @@ class Trainer:
         self.best_model_state = copy.deepcopy(self.model.state_dict())
         self.model_config = model_defining_config(config)
         self.logger = None
+        self.resumed = False
 
     # -- checkpoints ---------------------------------------------------------------------
     def _checkpoint_state(self) -> dict[str, Any]:
@@ -232,6 +233,7 @@ class Trainer:
 
     def run(self, resume: bool = False) -> dict[str, Any]:
         """Train to the end (or early stop); a failure marks the run directory as failed."""
+        self.resumed = resume
         if resume:
             self.restore()
             self.run_dir.set_status("running", resumed_at_epoch=self.state.epoch)
@@ -253,7 +255,7 @@ class Trainer:
     def _train(self) -> dict[str, Any]:
         cfg = self.config.training
         self.logger.info("%s run: seed %d, %d train / %d val / %d test examples, device %s",
-                         "resumed" if resume else "new", self.config.seed, len(self.data.train),
+                         "resumed" if self.resumed else "new", self.config.seed, len(self.data.train),
                          len(self.data.val), len(self.data.test), self.device_name)
         started = time.perf_counter() - self.state.elapsed
         while self.state.epoch < cfg.epochs:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 class DeviceConfig(BaseModel):
     """Where circuits run and how expectation values are estimated."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     name: str = "default.qubit"
     shots: int | None = None
