@@ -62,6 +62,7 @@ class TaskBlockCircuit(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self.task_words = [[canonical_word(word) for word in words] for words in task_words]
         self.words = list(dict.fromkeys(word for words in self.task_words for word in words))
+        self.columns = [[self.words.index(word) for word in words] for words in self.task_words]
         self.device = device
         self.diff_method = diff_method
         self.shared_prefix = device.name == SIMULATOR if shared_prefix is None else shared_prefix
@@ -91,7 +92,7 @@ class TaskBlockCircuit(nn.Module):
         weights = torch.stack([block.angles() for block in self.blocks]).repeat_interleave(batch, dim=0)
         values = torch.stack(list(self.stacked_blocks(states, weights, angles.repeat(n_tasks, 1))), dim=-1)
         values = values.reshape(n_tasks, batch, len(self.words))
-        return [values[t][:, [self.words.index(w) for w in words]] for t, words in enumerate(self.task_words)]
+        return [values[t][:, columns] for t, columns in enumerate(self.columns)]
 
     def _full_circuits(self, angles: torch.Tensor) -> list[torch.Tensor]:
         tapes = []
@@ -103,7 +104,7 @@ class TaskBlockCircuit(nn.Module):
                     qml.expval(to_observable(word))
             tapes.append(qml.tape.QuantumScript.from_queue(queue))
         results = qml.execute(tapes, self.device, diff_method=self.diff_method)
-        return [torch.stack([torch.as_tensor(r) for r in _as_list(result)], dim=-1) for result in results]
+        return [torch.stack(_as_list(result), dim=-1) for result in results]
 
 
 def _as_list(result) -> list:
