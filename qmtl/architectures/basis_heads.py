@@ -58,7 +58,9 @@ def build_basis_heads(
 ) -> TaskBlockModel:
     read_options(NAME, config.model.options, {})
     model = config.model
-    task_wires = [sorted({w for word in task.observables for w in word_wires(word)}) for task in config.tasks]
+    task_wires = [
+        sorted({wire for word in task.observables for wire in word_wires(word)}) for task in config.tasks
+    ]
     all_wires = sorted({w for wires in task_wires for w in wires})
     circuit = TaskBlockCircuit(
         model.n_qubits, get_ansatz(model.ansatz.name), model.ansatz.layers,
@@ -66,4 +68,5 @@ def build_basis_heads(
         [task.observables for task in config.tasks], device, diff_method,
         model.encoding.rotation, model.encoding.reupload, shared_prefix,
     )
-    return TaskBlockModel(build_encoder(model, input_dims, model.n_qubits), circuit, build_readouts(config.tasks))
+    encoder = build_encoder(model, input_dims, model.n_qubits)
+    return TaskBlockModel(encoder, circuit, build_readouts(config.tasks))

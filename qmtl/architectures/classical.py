@@ -60,7 +60,8 @@ def quantum_parameter_count(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> int:
     """Total parameters of the hard-sharing model this config would build."""
-    hard = config.model_copy(update={"model": config.model.model_copy(update={"architecture": "hard_sharing", "options": {}})})
+    model = config.model.model_copy(update={"architecture": "hard_sharing", "options": {}})
+    hard = config.model_copy(update={"model": model})
     with torch.random.fork_rng(devices=[]):
         return _total(build_hard_sharing(hard, input_dims, device, diff_method))
 

@@ -77,8 +77,9 @@ def build_qmoe(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> QuantumMoEModel:
     model = config.model
-    options = read_options(NAME, model.options, {"experts": 3, "expert_layers": 1, "expert_qubits": model.n_qubits})
-    n_experts, layers, n_qubits = (positive_int(NAME, options, key) for key in ("experts", "expert_layers", "expert_qubits"))
+    defaults = {"experts": 3, "expert_layers": 1, "expert_qubits": model.n_qubits}
+    options = read_options(NAME, model.options, defaults)
+    n_experts, layers, n_qubits = (positive_int(NAME, options, key) for key in defaults)
     words, columns = observable_columns(config.tasks)
     widest = max(w for word in words for w in word_wires(word))
     if not widest < n_qubits <= model.n_qubits:
@@ -90,4 +91,5 @@ def build_qmoe(
         n_experts, n_qubits, get_ansatz(model.ansatz.name), layers, words, device, diff_method,
         model.encoding.rotation, model.encoding.reupload,
     )
-    return QuantumMoEModel(build_encoder(model, input_dims, n_qubits), experts, build_readouts(config.tasks), columns)
+    encoder = build_encoder(model, input_dims, n_qubits)
+    return QuantumMoEModel(encoder, experts, build_readouts(config.tasks), columns)

@@ -24,10 +24,10 @@ import torch
 from torch import nn
 
 from qmtl.ansatz import Ansatz
+from qmtl.architectures.parts import uniform_angles, variational_layers
 from qmtl.encoders import AngleEncoder, Features
 from qmtl.model import MultiTaskModel, Readout
 from qmtl.observables import canonical_word, to_observable
-from qmtl.architectures.parts import uniform_angles, variational_layers
 
 SIMULATOR = "default.qubit"
 
@@ -66,8 +66,12 @@ class TaskBlockCircuit(nn.Module):
         self.device = device
         self.diff_method = diff_method
         self.shared_prefix = device.name == SIMULATOR if shared_prefix is None else shared_prefix
-        self.prefix_state = qml.QNode(self._prefix_state, device, interface="torch", diff_method=diff_method)
-        self.stacked_blocks = qml.QNode(self._stacked_blocks, device, interface="torch", diff_method=diff_method)
+        self.prefix_state = qml.QNode(
+            self._prefix_state, device, interface="torch", diff_method=diff_method
+        )
+        self.stacked_blocks = qml.QNode(
+            self._stacked_blocks, device, interface="torch", diff_method=diff_method
+        )
 
     def _prefix(self, angles: torch.Tensor) -> None:
         variational_layers(self.ansatz, self.weights, angles, self.wires, self.rotation, self.reupload)
