@@ -16,11 +16,15 @@ def float64():
     torch.set_default_dtype(previous)
 
 
-@pytest.mark.parametrize("architecture", ["ansatz_heads", "basis_heads"])
-def test_shared_prefix_equals_per_task_full_circuits(make_model, architecture, float64):
+@pytest.mark.parametrize(("architecture", "reupload"), [
+    ("ansatz_heads", False), ("ansatz_heads", True), ("basis_heads", False),
+])
+def test_shared_prefix_equals_per_task_full_circuits(make_model, tiny_config, architecture, reupload, float64):
     options = {"head_layers": 2} if architecture == "ansatz_heads" else {}
-    fast = make_model(architecture, options, shared_prefix=True)
-    full = make_model(architecture, options, shared_prefix=False)
+    tiny_config["model"]["encoding"] = {"reupload": reupload}
+    tiny_config["model"]["ansatz"]["layers"] = 2
+    fast = make_model(architecture, options, raw=tiny_config, shared_prefix=True)
+    full = make_model(architecture, options, raw=tiny_config, shared_prefix=False)
     with torch.no_grad():  # non-zero rotations, so the basis heads are not the identity
         for block_fast, block_full in zip(fast.circuit.blocks, full.circuit.blocks):
             for p_fast, p_full in zip(block_fast.parameters(), block_full.parameters()):
