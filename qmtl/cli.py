@@ -250,8 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"then continue with 'qmtl train --resume RUN_DIR'", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        again = ("run the same 'qmtl sweep' command again to finish the missing runs"
-                 if argv[:1] == ["sweep"] else "resume with 'qmtl train --resume RUN_DIR'")
+        command = next((a for a in argv if not a.startswith("-")), "")
+        again = (f"run the same 'qmtl {command}' command again to pick up where it stopped"
+                 if command in ("sweep", "submit") else "resume with 'qmtl train --resume RUN_DIR'")
         print(f"qmtl: interrupted; {again}", file=sys.stderr)
         return 130
 

@@ -111,6 +111,14 @@ class RunConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
 
     @model_validator(mode="after")
+    def _hardware_checkpoints(self) -> "RunConfig":
+        # QPU time is paid for: on hardware, losing one step's work to a crash is the most
+        # a run may lose, so checkpoint after every step unless told otherwise.
+        if self.device.name.startswith("ibm:") and self.training.checkpoint_every is None:
+            self.training.checkpoint_every = 1
+        return self
+
+    @model_validator(mode="after")
     def _check_wires(self) -> "RunConfig":
         names = [task.name for task in self.tasks]
         duplicates = sorted({name for name in names if names.count(name) > 1})

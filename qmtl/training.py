@@ -129,9 +129,9 @@ class Trainer:
         self.tasks = list(config.tasks)
         seed_everything(config.seed)
         self.data: MultiTaskData = load_data(config.data, self.tasks, config.seed)
-        device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
+        self.device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
         self.device_name = config.device.name
-        self.model = build_model(config, self.data.input_dims, device, diff_method)
+        self.model = build_model(config, self.data.input_dims, self.device, diff_method)
         training = config.training
         self.strategy: MultiTaskStrategy = build_strategy(
             training.weighting, training.aggregator, len(self.tasks),
@@ -157,6 +157,8 @@ class Trainer:
             "strategy": self.strategy.state_dict(),
             "training": vars(self.state).copy(),
             "rng": _rng_state(),
+            # QPU time already paid for, so a budget holds across resumes.
+            "qpu_seconds": float(getattr(self.device, "qpu_seconds", 0.0)),
         }
 
     def save(self) -> None:
@@ -182,6 +184,8 @@ class Trainer:
         self.strategy.load_state_dict(state["strategy"])
         self.state = TrainingState(**state["training"])
         _set_rng_state(state["rng"])
+        if hasattr(self.device, "qpu_seconds"):
+            self.device.qpu_seconds = state.get("qpu_seconds", 0.0)
         self.run_dir.truncate_metrics(self.state.epoch)
 
     # -- the loop ------------------------------------------------------------------------
@@ -251,6 +255,10 @@ class Trainer:
         except BaseException as error:
             self.run_dir.set_status("failed", error=redact(f"{type(error).__name__}: {error}"))
             raise
+        finally:
+            close = getattr(self.device, "close", None)
+            if close is not None:
+                close()  # ends a Runtime Session/Batch instead of leaving it to time out
 
     def _train(self) -> dict[str, Any]:
         cfg = self.config.training

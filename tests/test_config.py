@@ -54,3 +54,10 @@ def test_file_problems(tmp_path, write_config):
     empty.write_text("")
     with pytest.raises(UserError, match="is empty"):
         load_config(empty)
+
+
+def test_hardware_runs_checkpoint_every_step(tiny_config):
+    tiny_config["device"] = {"name": "ibm:ibm_torino"}
+    assert validate_config(tiny_config).training.checkpoint_every == 1
+    tiny_config["training"]["checkpoint_every"] = 5
+    assert validate_config(tiny_config).training.checkpoint_every == 5
