@@ -9,17 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-TINY: dict[str, Any] = {
-    "seed": 0,
-    "data": {"name": "digits", "limit": 300},
-    "tasks": [
-        {"name": "digit", "kind": "multiclass", "classes": 10, "observables": ["Z0", "Z1", "Z2", "Z3"]},
-        {"name": "parity", "kind": "binary", "observables": ["Z0", "Z1", "Z2", "Z3"]},
-        {"name": "ge5", "kind": "binary", "observables": ["Z0 Z1", "Z2 Z3"]},
-    ],
-    "model": {"n_qubits": 4, "encoder": {"hidden": [16]}, "ansatz": {"layers": 1}},
-    "training": {"epochs": 2, "batch_size": 64, "lr": 0.05, "conflict_diagnostic": True},
-}
+from tiny_configs import TINY
 
 
 @pytest.fixture

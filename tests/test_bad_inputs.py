@@ -17,7 +17,7 @@ import yaml
 
 from qmtl.cli import main
 
-from conftest import TINY
+from tiny_configs import TINY
 
 Case = Callable[[Path], list[str]]
 
