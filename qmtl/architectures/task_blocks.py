@@ -25,9 +25,10 @@ from torch import nn
 
 from qmtl.ansatz import Ansatz
 from qmtl.architectures.parts import uniform_angles, variational_layers
+from qmtl.circuit import MAX_DIAGONAL_QUBITS, z_word_signs
 from qmtl.encoders import AngleEncoder, Features
 from qmtl.model import MultiTaskModel, Readout
-from qmtl.observables import canonical_word, to_observable
+from qmtl.observables import canonical_word, parse_pauli_word, to_observable
 
 SIMULATOR = "default.qubit"
 
@@ -66,6 +67,12 @@ class TaskBlockCircuit(nn.Module):
         self.device = device
         self.diff_method = diff_method
         self.shared_prefix = device.name == SIMULATOR if shared_prefix is None else shared_prefix
+        diagonal = n_qubits <= MAX_DIAGONAL_QUBITS and all(
+            set(parse_pauli_word(word).values()) == {"Z"} for word in self.words
+        )
+        self.register_buffer(
+            "signs", z_word_signs(self.words, n_qubits) if diagonal else None, persistent=False
+        )
         self.prefix_state = qml.QNode(
             self._prefix_state, device, interface="torch", diff_method=diff_method
         )
@@ -84,6 +91,8 @@ class TaskBlockCircuit(nn.Module):
         # The prefix state is already normalised: skip StatePrep's renormalisation.
         qml.StatePrep(states, wires=self.wires, normalize=False)
         self.blocks[0].apply(weights, angles)
+        if self.signs is not None:
+            return qml.probs(wires=self.wires)
         return [qml.expval(to_observable(word)) for word in self.words]
 
     def forward(self, angles: torch.Tensor) -> list[torch.Tensor]:
@@ -94,7 +103,11 @@ class TaskBlockCircuit(nn.Module):
         n_tasks, batch = len(self.blocks), angles.shape[0]
         states = self.prefix_state(angles).repeat(n_tasks, 1)
         weights = torch.stack([block.angles() for block in self.blocks]).repeat_interleave(batch, dim=0)
-        values = torch.stack(list(self.stacked_blocks(states, weights, angles.repeat(n_tasks, 1))), dim=-1)
+        results = self.stacked_blocks(states, weights, angles.repeat(n_tasks, 1))
+        if self.signs is not None:
+            values = results @ self.signs.to(results.dtype)
+        else:
+            values = torch.stack(list(results), dim=-1)
         values = values.reshape(n_tasks, batch, len(self.words))
         return [values[t][:, columns] for t, columns in enumerate(self.columns)]
 

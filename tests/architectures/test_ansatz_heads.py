@@ -22,6 +22,8 @@ def float64():
 def test_shared_prefix_equals_per_task_full_circuits(make_model, tiny_config, architecture, reupload, float64):
     options = {"head_layers": 2} if architecture == "ansatz_heads" else {}
     tiny_config["model"]["encoding"] = {"reupload": reupload}
+    if reupload:  # also the expectation-value path (non-Z words), not only Z-word probabilities
+        tiny_config["tasks"][2]["observables"] = ["X0 Z1", "Y2"]
     tiny_config["model"]["ansatz"]["layers"] = 2
     fast = make_model(architecture, options, raw=tiny_config, shared_prefix=True)
     full = make_model(architecture, options, raw=tiny_config, shared_prefix=False)
