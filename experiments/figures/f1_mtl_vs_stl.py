@@ -26,16 +26,16 @@ WORDS4 = ["Z0", "Z1", "Z2", "Z3"]
 # Per data set: the example config and the overrides of the full and the quick runs.
 DATASETS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "digits": ("digits.yaml",
-               {"model.n_qubits": 6, **{f"tasks.{i}.observables": [f"Z{w}" for w in range(6)] for i in range(3)},
-                "training.epochs": 12, "training.patience": 4},
+               {"data.limit": 900, "model.n_qubits": 6, "training.epochs": 10, "training.patience": 4,
+                **{f"tasks.{i}.observables": [f"Z{w}" for w in range(6)] for i in range(3)}},
                {"data.limit": 200, "model.n_qubits": 4, "model.ansatz.layers": 1, "training.epochs": 1,
                 **{f"tasks.{i}.observables": WORDS4 for i in range(3)}}),
     "multidigits": ("multidigits.yaml",
-                    {"training.epochs": 12, "training.patience": 4},
+                    {"data.limit": 900, "training.epochs": 10, "training.patience": 4},
                     {"data.limit": 200, "model.n_qubits": 4, "model.ansatz.layers": 1, "training.epochs": 1,
                      **{f"tasks.{i}.observables": WORDS4 for i in range(2)}}),
     "quantum-teacher": ("quantum-teacher.yaml",
-                        {"training.epochs": 20},
+                        {"training.epochs": 15},
                         {"data.options.n_samples": 200, "training.epochs": 1}),
 }
 
