@@ -137,6 +137,11 @@ class Trainer:
             training.weighting, training.aggregator, len(self.tasks),
             training.aggregator_options if training.aggregator else training.weighting_options, config.seed,
         )
+        if training.aggregator is not None and not self.model.shared_parameters():
+            raise UserError(
+                f"aggregator '{training.aggregator}' combines task gradients on shared parameters, but "
+                f"architecture '{config.model.architecture}' shares none; use a weighting instead"
+            )
         params = list(self.model.parameters()) + list(self.strategy.parameters())
         self.optimizer = torch.optim.Adam(params, lr=config.training.lr, weight_decay=config.training.weight_decay)
         self.state = TrainingState()
@@ -193,6 +198,9 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
         self.strategy.backward(losses, self.model.shared_parameters(), self.model.task_parameters())
+        penalty = self.model.regularization()
+        if penalty.requires_grad:
+            penalty.backward()  # e.g. soft sharing's pull between task circuits; adds to .grad
         self.optimizer.step()
         if self.strategy.wants_losses_after_step:
             # FAMO's update compares the same batch's losses before and after the step:
@@ -202,8 +210,8 @@ class Trainer:
         return losses.detach()
 
     def _conflict(self) -> list[list[float]] | None:
-        if not self.config.training.conflict_diagnostic or len(self.tasks) < 2:
-            return None
+        if not self.config.training.conflict_diagnostic or len(self.tasks) < 2 or not self.model.shared_parameters():
+            return None  # nothing shared, nothing to conflict over
         batch = self.data.train.subset(torch.arange(min(len(self.data.train), 128)))
         losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
         cosines = task_gradient_cosines(losses, self.model.shared_parameters())
