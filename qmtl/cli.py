@@ -83,10 +83,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qmtl.evaluation import evaluate_run
+    from qmtl.evaluation import delta_m_against, evaluate_run
 
     results = evaluate_run(Path(args.run_dir), args.split, args.set)
     print(metrics_table(results))
+    if args.baseline:
+        baseline = evaluate_run(Path(args.baseline), args.split, args.set)
+        print(f"Δm% over {args.baseline}: {delta_m_against(results, baseline):+.2f}")
     return 0
 
 
@@ -176,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=["train", "val", "test"], default="test")
     evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                           help="override a key, e.g. device.name=aer to evaluate on another target")
+    evaluate.add_argument("--baseline", metavar="RUN_DIR",
+                          help="a single-task baseline run (e.g. architecture single_task): also print Δm%%")
     evaluate.set_defaults(handler=cmd_eval)
 
     submit = commands.add_parser("submit", help="evaluate a run's test split on an IBM or fake backend")

@@ -12,6 +12,7 @@ from qmtl.devices import build_device
 from qmtl.errors import UserError
 from qmtl.model import MultiTaskModel
 from qmtl.rundir import RunDir
+from qmtl.strategies.delta_m import delta_m
 from qmtl.training import evaluate, model_defining_config, seed_everything
 
 
@@ -38,3 +39,13 @@ def evaluate_run(run_path: Path, split: str = "test", overrides: list[str] | Non
     """Per-task metrics of the run's best model on ``split``."""
     config, data, model = load_run_model(run_path, overrides)
     return evaluate(model, getattr(data, split), list(config.tasks))
+
+
+#: Direction of every metric qmtl reports (the loss is left out of Δm, as in LibMTL).
+HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "r2": True, "mse": False, "mae": False}
+
+
+def delta_m_against(results: dict[str, dict[str, float]], baseline: dict[str, dict[str, float]]) -> float:
+    """Δm% of ``results`` over single-task ``baseline`` results, on every metric but the loss."""
+    metrics = {task: {k: v for k, v in values.items() if k in HIGHER_IS_BETTER} for task, values in results.items()}
+    return delta_m(metrics, baseline, HIGHER_IS_BETTER)
