@@ -3,27 +3,15 @@
 import math
 
 import pytest
-import torch
 
 from qmtl.architectures import ARCHITECTURES
 from qmtl.config import validate_config
+from qmtl.errors import UserError
 from qmtl.rundir import RunDir
 from qmtl.training import Trainer, train
 
 
-# With no shared parameter, the trainer's per-epoch gradient-conflict diagnostic
-# (qmtl.strategies.conflict.task_gradient_cosines) concatenates an empty Jacobian list.
-# Strict: these turn into failures, to drop the marker, once the diagnostic copes.
-NO_SHARED_PARAMETER = pytest.mark.xfail(
-    raises=ValueError, strict=True,
-    reason="conflict diagnostic fails without shared parameters (torch.cat of no Jacobians)",
-)
-
-
-@pytest.mark.parametrize("architecture", [
-    pytest.param(name, marks=NO_SHARED_PARAMETER) if name in {"single_task", "soft_sharing"} else name
-    for name in sorted(ARCHITECTURES)
-])
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
 def test_trains_one_epoch(tiny_config, tmp_path, architecture):
     tiny_config["model"]["architecture"] = architecture
     tiny_config["training"]["epochs"] = 1
@@ -35,20 +23,26 @@ def test_trains_one_epoch(tiny_config, tmp_path, architecture):
     assert final["parameters"]["total"] > 0
 
 
-@pytest.mark.parametrize("architecture", ["single_task", "soft_sharing"])
-def test_trains_without_shared_parameters_when_the_diagnostic_is_off(tiny_config, tmp_path, architecture):
-    tiny_config["model"]["architecture"] = architecture
-    tiny_config["training"].update(epochs=1, conflict_diagnostic=False)
-    final = train(validate_config(tiny_config), RunDir(tmp_path / "run"), progress=False)
-    assert final["epochs_run"] == 1 and final["parameters"]["shared"] == 0
+def _squared_distances(weights) -> float:
+    return sum(float(((a - b) ** 2).sum()) for i, a in enumerate(weights) for b in weights[i + 1:])
 
 
-def test_soft_sharing_penalty_is_finite_in_the_trainer(tiny_config, tmp_path):
-    """The trainer adds ``model.regularization()`` to the objective once it is wired in
-    ``qmtl/training.py``; until then soft_sharing trains as single_task.  Here: the
-    penalty the trainer will add is a finite, differentiable scalar."""
+def test_trainer_applies_the_soft_sharing_penalty(tiny_config, tmp_path):
+    """Same seed and batches: with the penalty the circuits end closer than without."""
     tiny_config["model"]["architecture"] = "soft_sharing"
-    trainer = Trainer(validate_config(tiny_config), RunDir(tmp_path / "run"), progress=False)
-    penalty = trainer.model.regularization()
-    assert penalty.shape == () and torch.isfinite(penalty) and penalty.item() > 0
-    assert penalty.requires_grad
+    tiny_config["training"]["epochs"] = 1
+    distances = {}
+    for penalty in (0.0, 1.0):
+        tiny_config["model"]["options"] = {"penalty": penalty}
+        trainer = Trainer(validate_config(tiny_config), RunDir(tmp_path / f"run{penalty}"), progress=False)
+        initial = _squared_distances(trainer.model.circuit_weights())
+        trainer.run()
+        distances[penalty] = _squared_distances(trainer.model.circuit_weights())
+    assert distances[1.0] < 0.9 * distances[0.0] and distances[1.0] < 0.9 * initial
+
+
+def test_aggregators_need_shared_parameters(tiny_config, tmp_path):
+    tiny_config["model"]["architecture"] = "single_task"
+    tiny_config["training"]["aggregator"] = "upgrad"
+    with pytest.raises(UserError, match="shares none; use a weighting"):
+        Trainer(validate_config(tiny_config), RunDir(tmp_path / "run"), progress=False)
