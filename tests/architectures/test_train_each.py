@@ -24,6 +24,7 @@ def test_trains_one_epoch(tiny_config, tmp_path, architecture):
 
 
 def _squared_distances(weights) -> float:
+    weights = [w.detach() for w in weights]
     return sum(float(((a - b) ** 2).sum()) for i, a in enumerate(weights) for b in weights[i + 1:])
 
 
