@@ -162,8 +162,10 @@ class Trainer:
             "strategy": self.strategy.state_dict(),
             "training": vars(self.state).copy(),
             "rng": _rng_state(),
-            # QPU time already paid for, so a budget holds across resumes.
+            # QPU time already paid for, so a budget holds across resumes; the call count,
+            # so a resumed run draws the same shot noise as an uninterrupted one.
             "qpu_seconds": float(getattr(self.device, "qpu_seconds", 0.0)),
+            "primitive_calls": int(getattr(self.device, "primitive_calls", 0)),
         }
 
     def save(self) -> None:
@@ -191,6 +193,7 @@ class Trainer:
         _set_rng_state(state["rng"])
         if hasattr(self.device, "qpu_seconds"):
             self.device.qpu_seconds = state.get("qpu_seconds", 0.0)
+            self.device.primitive_calls = state.get("primitive_calls", 0)
         self.run_dir.truncate_metrics(self.state.epoch)
 
     # -- the loop ------------------------------------------------------------------------

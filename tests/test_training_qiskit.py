@@ -40,3 +40,24 @@ def test_cli_trains_on_aer_with_shots_and_noise(tiny_config, write_config, tmp_p
     assert final["device"] == "aer"
     assert 0.0 <= final["test"]["parity"]["accuracy"] <= 1.0
     assert "parity" in capsys.readouterr().out
+
+
+def test_resume_on_a_shot_based_device_matches_an_uninterrupted_run(tiny_config, tmp_path):
+    raw = _small(tiny_config)
+    raw["data"]["limit"] = 120
+    raw["device"] = {"name": "aer", "shots": 1000}
+    raw["training"].update(epochs=2, batch_size=24, checkpoint_every=1)
+    full = Trainer(validate_config(raw), RunDir(tmp_path / "full"), progress=False).run()
+
+    class Stop(Exception):
+        pass
+
+    def stop(step):
+        if step == 5:
+            raise Stop
+
+    run = RunDir(tmp_path / "cut")
+    with pytest.raises(Stop):
+        Trainer(validate_config(raw), run, progress=False, on_step=stop).run()
+    resumed = Trainer(validate_config(raw), run, progress=False).run(resume=True)
+    assert resumed["test"] == full["test"]

@@ -236,6 +236,7 @@ class EstimatorDevice(Device):
 
     def _submit(self, pubs: list) -> list[np.ndarray]:
         cost = self._charge(pubs)
+        self.target.reseed(self.primitive_calls)
         self.primitive_calls += 1
         job = self.target.estimator.run(pubs)
         result = job.result()

@@ -20,6 +20,8 @@ Shots and precision are related by the Runtime convention ``precision = 1/sqrt(s
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -55,6 +57,24 @@ class Target:
     """The Runtime ``Batch``/``Session`` to close when done, if any."""
     backend: Any = None
     """The Runtime backend (fake or real) whose timings estimate QPU time; else ``None``."""
+    base_seed: int | None = None
+    """Simulator seed of the run; ``None`` for real hardware."""
+
+    def reseed(self, call: int) -> None:
+        """Seed the simulator for primitive call number ``call``.
+
+        Every call gets its own seed, derived from ``(base_seed, call)``: shot noise is fresh
+        at every training step (one fixed seed would repeat the same noise draw every step)
+        and still reproducible, also across a resume that restores the call count.
+        """
+        if self.base_seed is None:
+            return
+        seed = int(np.random.SeedSequence([self.base_seed, call]).generate_state(1)[0]) or 1
+        if isinstance(self.estimator, AerEstimatorV2):
+            self.estimator.options.run_options["seed_simulator"] = seed
+        else:  # Runtime local testing mode
+            self.estimator.options.simulator.seed_simulator = seed
+            self.backend.set_options(seed_simulator=seed)
 
 
 @cache
@@ -155,18 +175,18 @@ def _aer_target(config: DeviceConfig, seed: int, precision: float | None,
         manager = generate_preset_pass_manager(
             config.optimization_level, backend=backend, seed_transpiler=seed)
         return Target(f"aer+{backend.name}", estimator, manager, backend.num_qubits,
-                      config.max_rows_per_call)
+                      config.max_rows_per_call, base_seed=seed)
     if noise_model is not None:
         options["backend_options"] = {"noise_model": noise_model, "method": "density_matrix"}
         manager = generate_preset_pass_manager(
             config.optimization_level, basis_gates=noise_model.basis_gates,
             seed_transpiler=seed)
         return Target("aer+noise", AerEstimatorV2(options=options), manager, None,
-                      config.max_rows_per_call)
+                      config.max_rows_per_call, base_seed=seed)
     # No coupling map: layout is trivial and the circuit keeps its own width.
     manager = generate_preset_pass_manager(config.optimization_level, seed_transpiler=seed)
     return Target("aer", AerEstimatorV2(options=options), manager, None,
-                  config.max_rows_per_call)
+                  config.max_rows_per_call, base_seed=seed)
 
 
 def _runtime_target(config: DeviceConfig, seed: int, precision: float | None, backend: Any,
@@ -189,4 +209,4 @@ def _runtime_target(config: DeviceConfig, seed: int, precision: float | None, ba
     manager = generate_preset_pass_manager(
         config.optimization_level, backend=backend, seed_transpiler=seed)
     return Target(backend.name, estimator, manager, backend.num_qubits,
-                  config.max_rows_per_call, session, backend)
+                  config.max_rows_per_call, session, backend, base_seed=seed if local else None)

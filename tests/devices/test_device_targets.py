@@ -105,3 +105,22 @@ def test_runtime_local_mode_is_transpiled_for_the_backend():
     assert compiled.isa.num_qubits == 5
     assert set(compiled.isa.count_ops()) <= set(FakeManilaV2().operation_names)
     assert all(obs.num_qubits == 5 for obs in compiled.observables)
+
+
+@pytest.mark.parametrize("config", [DeviceConfig(name="aer", shots=1000),
+                                    DeviceConfig(name="fake_manila", shots=500)])
+def test_every_call_draws_fresh_reproducible_shot_noise(config):
+    """Two calls on the same inputs differ (fresh noise); a new device repeats the sequence."""
+
+    def two_calls():
+        device, diff_method = build_device(config, N_QUBITS, 7)
+        qnode = qml.QNode(make_circuit("hardware_efficient", "three_tasks"), device,
+                          interface="torch", diff_method=diff_method)
+        inputs, weights = random_inputs("hardware_efficient", 2)
+        with torch.no_grad():
+            return [torch.stack(list(qnode(inputs, weights))) for _ in range(2)]
+
+    first, second = two_calls()
+    assert not torch.equal(first, second)
+    again_first, again_second = two_calls()
+    assert torch.equal(first, again_first) and torch.equal(second, again_second)
