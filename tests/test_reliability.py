@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tiny_configs import interrupted_run
+
 from qmtl.cli import main
 from qmtl.config import validate_config
 from qmtl.rundir import RunDir
@@ -68,18 +70,8 @@ def test_corrupted_checkpoint_is_refused_and_the_previous_one_resumes(tiny_confi
     raw = _reliability_config(tiny_config)
     expected = train(validate_config(raw), RunDir(tmp_path / "reference"), progress=False)
 
-    class Stop(Exception):
-        pass
-
-    def stop(step):
-        if step == 20:
-            raise Stop
-
-    from qmtl.training import Trainer
-
     run = RunDir(tmp_path / "run")
-    with pytest.raises(Stop):
-        Trainer(validate_config(raw), run, progress=False, on_step=stop).run()
+    interrupted_run(raw, run, at_step=20)
     data = run.last_checkpoint.read_bytes()
     run.last_checkpoint.write_bytes(data[: len(data) // 2])
     assert main(["train", "--resume", str(run.path), "--quiet"]) == 2

@@ -3,6 +3,8 @@ import json
 import pytest
 import torch
 
+from tiny_configs import interrupted_run
+
 from qmtl.config import validate_config
 from qmtl.rundir import RunDir
 from qmtl.training import Trainer, batch_order, train
@@ -62,17 +64,9 @@ def test_resume_from_an_epoch_checkpoint_matches_an_uninterrupted_run(tiny_confi
     tiny_config["training"]["epochs"] = 3
     full = train(validate_config(tiny_config), RunDir(tmp_path / "full"), progress=False)
 
-    class Stop(Exception):
-        pass
-
-    def stop_after(step):
-        if step == 6:  # 240 training rows / 64 per batch = 4 steps an epoch: mid-epoch 2
-            raise Stop
-
     tiny_config["training"]["checkpoint_every"] = 1
     run = RunDir(tmp_path / "cut")
-    with pytest.raises(Stop):
-        Trainer(validate_config(tiny_config), run, progress=False, on_step=stop_after).run()
+    interrupted_run(tiny_config, run, at_step=6)  # 4 steps an epoch (240 rows / 64): mid-epoch 2
     assert not run.is_complete() and run.status()["state"] == "failed"
     resumed = Trainer(validate_config(tiny_config), run, progress=False).run(resume=True)
     assert _final_metrics(resumed) == _final_metrics(full)

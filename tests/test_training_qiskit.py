@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from tiny_configs import interrupted_run
+
 from qmtl.cli import main
 from qmtl.config import validate_config
 from qmtl.rundir import RunDir
@@ -49,15 +51,7 @@ def test_resume_on_a_shot_based_device_matches_an_uninterrupted_run(tiny_config,
     raw["training"].update(epochs=2, batch_size=24, checkpoint_every=1)
     full = Trainer(validate_config(raw), RunDir(tmp_path / "full"), progress=False).run()
 
-    class Stop(Exception):
-        pass
-
-    def stop(step):
-        if step == 5:
-            raise Stop
-
     run = RunDir(tmp_path / "cut")
-    with pytest.raises(Stop):
-        Trainer(validate_config(raw), run, progress=False, on_step=stop).run()
+    interrupted_run(raw, run, at_step=5)
     resumed = Trainer(validate_config(raw), run, progress=False).run(resume=True)
     assert resumed["test"] == full["test"]
