@@ -228,7 +228,7 @@ class Trainer:
         start = self.state.step_in_epoch
         sums = torch.zeros(len(self.tasks), dtype=torch.float64)
         bar = tqdm(batches[start:], desc=f"epoch {epoch}/{cfg.epochs}", leave=False, disable=not self.progress,
-                   dynamic_ncols=True, initial=0)
+                   dynamic_ncols=True, mininterval=0.5)
         for index in bar:
             losses = self._step(self.data.train.subset(index))
             sums += losses.double() * len(index)
