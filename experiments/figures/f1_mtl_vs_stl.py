@@ -71,8 +71,8 @@ def main() -> None:
         axis.set_title(dataset)
         axis.set_ylim(0, 1)
         axis.set_ylabel("test accuracy")
-    axes[0].legend(loc="lower left")
-    figure.suptitle(f"Multi-task vs single-task ({len(seeds)} seed{'s' * (len(seeds) > 1)}, mean ± std)")
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="upper right", ncol=2)
+    figure.suptitle(f"Multi-task vs single-task ({len(seeds)} seed{'s' * (len(seeds) > 1)}, mean ± std)", x=0.3)
     save(figure, rows, args.out, NAME)
 
 
