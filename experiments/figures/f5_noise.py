@@ -1,0 +1,99 @@
+"""F5: test accuracy vs shots and vs device noise, trained exact or trained under noise.
+
+A digits model (digit / parity / ge5, 4 qubits) is trained on the exact simulator and its
+best checkpoint evaluated, unchanged, on Qiskit Aer through
+``qmtl.evaluation.evaluate_run(run, "test", ["device.name=aer", ...])``:
+
+* left: against ``device.shots`` (Aer's Estimator adds Gaussian noise of standard
+  deviation ``1/sqrt(shots)`` to each expectation value), with the exact value as a line;
+* right: under the noise models of several 5-qubit IBM fake backends
+  (``device.noise=fake_<name>``: their noise model, coupling map and basis gates) at
+  ``NOISE_SHOTS`` shots, next to a second model of the same config trained on Aer under
+  ``fake_manila`` noise at the same shots (fewer examples and epochs: every step is
+  parameter-shift rows on a noisy density-matrix simulator) and evaluated there and
+  exactly.
+
+The noise-aware question of quantum MTL on NISQ devices, as in the hardware experiments of
+Cowlessur et al., *Parameter-efficient Quantum Multi-task Learning* (2026).  One seed.
+
+    python experiments/figures/f5_noise.py [--quick] [--out DIR] [--runs DIR]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from common import arguments, read_config, run_grid, save
+from qmtl.evaluation import evaluate_run
+
+NAME = "f5_noise"
+WORDS = ["Z0", "Z1", "Z2", "Z3"]
+BACKENDS = ["fake_manila", "fake_lima", "fake_belem", "fake_quito"]
+NOISE_SHOTS = 1024
+NOISY = {"device.name": "aer", "device.noise": "fake_manila", "device.shots": NOISE_SHOTS}
+FULL = {"shots": [16, 64, 256, 1024, 4096, 16384], "backends": BACKENDS,
+        "exact": {"data.limit": 600, "training.epochs": 8, "training.patience": 4},
+        "noisy": {"data.limit": 200, "training.epochs": 2, "training.batch_size": 64}}
+QUICK = {"shots": [16, 1024], "backends": BACKENDS[:2],
+         "exact": {"data.limit": 150, "model.ansatz.layers": 1, "training.epochs": 1},
+         "noisy": {"data.limit": 40, "model.ansatz.layers": 1, "training.epochs": 1}}
+
+
+def main() -> None:
+    args = arguments(__doc__, NAME)
+    grid = QUICK if args.quick else FULL
+    base = read_config("digits.yaml")
+    common = {"model.n_qubits": 4, "training.conflict_diagnostic": False,
+              **{f"tasks.{i}.observables": WORDS for i in range(len(base["tasks"]))}}
+    settings = {"exact": {**common, **grid["exact"]}, "noisy": {**common, **grid["noisy"], **NOISY}}
+    runs = {label: path for label, _, path, _ in run_grid(base, settings, [0], args.runs)}
+    tasks = [task["name"] for task in base["tasks"]]
+    rows: list[dict[str, Any]] = []
+
+    def evaluate(trained: str, shots: int | None, noise: str | None) -> None:
+        overrides = ["device.name=aer"] + [f"device.shots={shots}"] * (shots is not None) + \
+            [f"device.noise={noise}"] * (noise is not None)
+        test = evaluate_run(runs[trained], "test", overrides)
+        rows.extend({"trained": trained, "shots": shots or "exact", "noise": noise or "none", "task": task,
+                     "accuracy": test[task]["accuracy"]} for task in tasks)
+        print(f"  trained {trained}, evaluated shots={shots} noise={noise}", flush=True)
+
+    evaluate("exact", None, None)
+    for shots in grid["shots"]:
+        evaluate("exact", shots, None)
+    for noise in grid["backends"]:
+        evaluate("exact", NOISE_SHOTS, noise)
+    evaluate("noisy", None, None)
+    evaluate("noisy", NOISE_SHOTS, NOISY["device.noise"])
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for index, task in enumerate(tasks):
+        colour = f"C{index}"
+        cells = [r for r in rows if r["trained"] == "exact" and r["noise"] == "none" and r["task"] == task]
+        left.plot([c["shots"] for c in cells[1:]], [c["accuracy"] for c in cells[1:]], "o-", color=colour, label=task)
+        left.axhline(cells[0]["accuracy"], color=colour, linestyle=":", linewidth=1)
+    left.set_xscale("log")
+    left.set_xlabel("shots per expectation value (Aer, no device noise)")
+    left.set_ylabel("test accuracy")
+    left.set_title("trained exact; dotted: exact evaluation")
+    left.legend()
+    bars = [("exact", noise) for noise in grid["backends"]] + [("noisy", NOISY["device.noise"]), ("noisy", "none")]
+    x = np.arange(len(bars))
+    for index, task in enumerate(tasks):
+        heights = [next(r["accuracy"] for r in rows if (r["trained"], r["noise"], r["task"]) == (t, n, task))
+                   for t, n in bars]
+        right.bar(x + (index - 1) * 0.27, heights, 0.27, color=f"C{index}", label=task,
+                  edgecolor=["none" if t == "exact" else "black" for t, _ in bars])
+    right.set_xticks(x, [f"{n.removeprefix('fake_').replace('none', 'exact')}\n(trained {t})" for t, n in bars],
+                     fontsize=7)
+    right.set_ylabel("test accuracy")
+    right.set_title(f"device noise models, {NOISE_SHOTS} shots")
+    right.set_ylim(0, 1)
+    save(figure, rows, args.out, NAME)
+
+
+if __name__ == "__main__":
+    main()
