@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 
 from common import arguments, mean_std, read_config, run_grid, save
 from qmtl.strategies import AGGREGATORS, WEIGHTINGS, delta_m
@@ -70,12 +71,11 @@ def main() -> None:
               color=[colours[r["kind"]] for r in rows])
     axis.set_yticks(range(len(rows)), [r["strategy"] for r in rows])
     axis.axvline(0, color="black", linewidth=0.8)
-    for kind, colour in colours.items():
-        axis.barh([], [], color=colour, label=kind)
     axis.set_xlabel("Δm% vs single-task (accuracy, macro-F1)")
     seeds = len(grid["seeds"])
-    axis.set_title(f"digits, 4 qubits: strategies vs single-task ({seeds} seed{'s' * (seeds > 1)})")
-    axis.legend(loc="lower right")
+    axis.set_title(f"digits, 4 qubits: strategies vs single-task ({seeds} seed{'s' * (seeds > 1)})", pad=20)
+    axis.legend([Patch(color=colour) for colour in colours.values()], list(colours), ncol=2, loc="lower center",
+                bbox_to_anchor=(0.5, 1.0))
     save(figure, rows, args.out, NAME)
 
 
