@@ -54,8 +54,8 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
 
     def evaluate(trained: str, shots: int | None, noise: str | None) -> None:
-        overrides = ["device.name=aer"] + [f"device.shots={shots}"] * (shots is not None) + \
-            [f"device.noise={noise}"] * (noise is not None)
+        # Both keys always set: a run trained under noise keeps its own shots and noise otherwise.
+        overrides = ["device.name=aer", f"device.shots={shots or 'null'}", f"device.noise={noise or 'null'}"]
         test = evaluate_run(runs[trained], "test", overrides)
         rows.extend({"trained": trained, "shots": shots or "exact", "noise": noise or "none", "task": task,
                      "accuracy": test[task]["accuracy"]} for task in tasks)
@@ -69,7 +69,7 @@ def main() -> None:
     evaluate("noisy", None, None)
     evaluate("noisy", NOISE_SHOTS, NOISY["device.noise"])
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for index, task in enumerate(tasks):
         colour = f"C{index}"
         cells = [r for r in rows if r["trained"] == "exact" and r["noise"] == "none" and r["task"] == task]
@@ -87,7 +87,7 @@ def main() -> None:
                    for t, n in bars]
         right.bar(x + (index - 1) * 0.27, heights, 0.27, color=f"C{index}", label=task,
                   edgecolor=["none" if t == "exact" else "black" for t, _ in bars])
-    right.set_xticks(x, [f"{n.removeprefix('fake_').replace('none', 'exact')}\n(trained {t})" for t, n in bars],
+    right.set_xticks(x, [f"{n.removeprefix('fake_').replace('none', 'exact')}\n{t}-\ntrained" for t, n in bars],
                      fontsize=7)
     right.set_ylabel("test accuracy")
     right.set_title(f"device noise models, {NOISE_SHOTS} shots")

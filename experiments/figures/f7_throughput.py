@@ -88,7 +88,7 @@ def main() -> None:
                  "batch": RECORDED["batch"], "step_s": RECORDED["step_s"],
                  "samples_per_s": RECORDED["batch"] / RECORDED["step_s"], "source": RECORDED["note"]})
 
-    figure, axis = plt.subplots(figsize=(7.5, 3.6))
+    figure, axis = plt.subplots(figsize=(9, 3.6))
     groups = list(dict.fromkeys((row["target"], row["qubits"]) for row in rows))
     position, ticks = 0.0, []
     colours: dict[str, str] = {}
@@ -96,11 +96,13 @@ def main() -> None:
         members = [row for row in rows if (row["target"], row["qubits"]) == (target, n)]
         start = position
         for row in members:
+            new = row["implementation"] not in colours
             colour = colours.setdefault(row["implementation"], f"C{len(colours)}")
             recorded = row["source"] != "measured"
+            label = row["implementation"] + ("\n(recorded, bench_qiskit_device.py)" if recorded else "")
             axis.bar(position, row["samples_per_s"], 0.8, color=colour, hatch="//" if recorded else None,
                      edgecolor="black" if recorded else colour, alpha=0.6 if recorded else 1.0,
-                     label=row["implementation"] + (" (recorded, bench_qiskit_device.py)" if recorded else ""))
+                     label=label if new else None)
             axis.text(position, row["samples_per_s"], f"{row['samples_per_s']:.3g}", ha="center", va="bottom",
                       fontsize=6)
             position += 1
@@ -110,7 +112,7 @@ def main() -> None:
     axis.set_yscale("log")
     axis.set_ylabel("training samples / s")
     axis.set_title("Training throughput (median step; forward + backward)")
-    axis.legend(fontsize=7, loc="upper right")
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save(figure, rows, args.out, NAME)
 
 
