@@ -10,9 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import pytest
 import torch
 
 from tiny_configs import interrupted_run

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 
 import pennylane as qml
@@ -26,6 +25,7 @@ import torch
 from qmtl.ansatz import ANSATZE
 from qmtl.architectures import build_model
 from qmtl.config import validate_config
+from timing import interleaved_times
 
 QUBITS, SHARED_LAYERS, HEAD_LAYERS, BATCH, FEATURES, HIDDEN = 8, 4, 1, 64, 64, 32
 WORDS = [f"Z{i}" for i in range(QUBITS)]
@@ -98,14 +98,7 @@ def _step(
 
 def step_times(steps: dict[str, Callable[[], None]], repeats: int) -> dict[str, tuple[float, float]]:
     """Per step, (median, minimum) milliseconds over ``repeats`` interleaved runs."""
-    for step in steps.values():
-        step()  # warm-up: QNode construction, first-call caches
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
+    times = interleaved_times(steps, repeats)
     return {name: (1e3 * statistics.median(values), 1e3 * min(values)) for name, values in times.items()}
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 
 import pennylane as qml
@@ -22,6 +21,7 @@ import torch
 
 from qmtl.architectures import build_model
 from qmtl.config import validate_config
+from timing import interleaved_times
 
 CLASSES = (10, 2, 2)
 BATCH, FEATURES, HIDDEN, LAYERS = 64, 64, 32, 3
@@ -78,12 +78,6 @@ def _step(forward: Callable[[torch.Tensor], list[torch.Tensor]], parameters) -> 
     return step
 
 
-def timed(step: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8, 12])
@@ -92,12 +86,7 @@ def main() -> None:
     torch.manual_seed(0)
     print(f"{'qubits':>6}  {'qmtl ms':>9}  {'TorchLayer ms':>13}  {'ratio peer/qmtl':>15}")
     for n in args.qubits:
-        ours, peer = qmtl_step(n), pennylane_step(n)
-        ours(), peer()  # warm-up: first calls build caches
-        times: dict[str, list[float]] = {"qmtl": [], "peer": []}
-        for _ in range(args.repeats):
-            times["qmtl"].append(timed(ours))
-            times["peer"].append(timed(peer))
+        times = interleaved_times({"qmtl": qmtl_step(n), "peer": pennylane_step(n)}, args.repeats)
         q, p = statistics.median(times["qmtl"]), statistics.median(times["peer"])
         print(f"{n:>6}  {1000 * q:>9.1f}  {1000 * p:>13.1f}  {p / q:>15.2f}", flush=True)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +41,7 @@ from qmtl.devices import DeviceConfig, build_device
 sys.path.insert(0, str(ROOT / "experiments" / "benchmarks"))
 from bench_core_step import BATCH, pennylane_step, qmtl_step  # noqa: E402
 from bench_qiskit_device import make_step  # noqa: E402
+from timing import interleaved_times  # noqa: E402
 
 NAME = "f7_throughput"
 AER_QUBITS, AER_LAYERS, AER_BATCH = 4, 3, 16
@@ -50,16 +50,8 @@ RECORDED = {"implementation": "pennylane-qiskit qiskit.aer", "step_s": 197.0, "b
 
 
 def interleaved(steps: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Median seconds per call of each step, after one warm-up call each, calls interleaved."""
-    for step in steps.values():
-        step()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    """Median seconds per call of each step, calls interleaved."""
+    return {name: statistics.median(values) for name, values in interleaved_times(steps, repeats).items()}
 
 
 def main() -> None:

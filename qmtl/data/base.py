@@ -17,7 +17,7 @@ are recorded as ``target.<task>.mean`` / ``.std`` in ``standardisation``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
