@@ -81,12 +81,18 @@ def test_corrupted_checkpoint_is_refused_and_the_previous_one_resumes(tiny_confi
     assert final["test"] == expected["test"]
 
 
-def test_unsafe_checkpoint_never_runs_code(tiny_config, tmp_path, capsys):
+def _one_epoch_run_left_resumable(tiny_config, tmp_path) -> RunDir:
+    """A finished one-epoch run whose status says it is still running, so it can resume."""
     run = RunDir(tmp_path / "run")
     raw = _reliability_config(tiny_config)
     raw["training"]["epochs"] = 1
     train(validate_config(raw), run, progress=False)
     run.set_status("running")
+    return run
+
+
+def test_unsafe_checkpoint_never_runs_code(tiny_config, tmp_path, capsys):
+    run = _one_epoch_run_left_resumable(tiny_config, tmp_path)
     marker = tmp_path / "pwned"
 
     class Payload:
@@ -101,11 +107,7 @@ def test_unsafe_checkpoint_never_runs_code(tiny_config, tmp_path, capsys):
 
 
 def test_checkpoint_of_another_model_is_refused(tiny_config, tmp_path, capsys):
-    run = RunDir(tmp_path / "run")
-    raw = _reliability_config(tiny_config)
-    raw["training"]["epochs"] = 1
-    train(validate_config(raw), run, progress=False)
-    run.set_status("running")
+    run = _one_epoch_run_left_resumable(tiny_config, tmp_path)
     run.config.write_text(run.config.read_text().replace("layers: 1", "layers: 2"))
     assert main(["train", "--resume", str(run.path), "--quiet"]) == 2
     err = capsys.readouterr().err

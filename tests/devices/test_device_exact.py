@@ -7,23 +7,30 @@ import pytest
 import torch
 from device_circuits import N_QUBITS, TEMPLATES, make_circuit, random_inputs, value_and_grads
 
+from qmtl.ansatz import ANSATZE
 from qmtl.devices import DeviceConfig, build_device
+
+
+def assert_matches_backprop(circuit, inputs, weights, reference_device, msg: str | None = None) -> tuple:
+    """Values and gradients on exact Aer equal ``default.qubit`` backprop to 1e-6."""
+    device, diff_method = build_device(DeviceConfig(name="aer"), N_QUBITS, seed=1)
+    assert diff_method == "device"
+    ours = value_and_grads(qml.QNode(circuit, device, interface="torch",
+                                     diff_method=diff_method), inputs, weights)
+    expected = value_and_grads(qml.QNode(circuit, reference_device, interface="torch",
+                                         diff_method="backprop"), inputs, weights)
+    for got, want in zip(ours, expected):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=0, msg=msg)
+    return expected
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 @pytest.mark.parametrize("observables", ["one_task", "three_tasks", "pauli_sums"])
 @pytest.mark.parametrize("batch", [None, 1, 5])
 def test_matches_backprop(template, observables, batch, reference_device):
-    device, diff_method = build_device(DeviceConfig(name="aer"), N_QUBITS, seed=1)
-    assert diff_method == "device"
     circuit = make_circuit(template, observables, reupload=batch == 5)
     inputs, weights = random_inputs(template, batch)
-    ours = value_and_grads(qml.QNode(circuit, device, interface="torch",
-                                     diff_method=diff_method), inputs, weights)
-    expected = value_and_grads(qml.QNode(circuit, reference_device, interface="torch",
-                                         diff_method="backprop"), inputs, weights)
-    for got, want in zip(ours, expected):
-        torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+    expected = assert_matches_backprop(circuit, inputs, weights, reference_device)
     assert expected[2].abs().max() > 1e-3  # gradients are not trivially zero
 
 
@@ -39,23 +46,15 @@ def test_gates_outside_the_set_are_decomposed(reference_device):
         qml.Toffoli(wires=[0, 1, 2])
         return qml.expval(qml.X(1) @ qml.Y(2)), qml.expval(qml.Z(0))
 
-    device, diff_method = build_device(DeviceConfig(name="aer"), N_QUBITS, seed=1)
     inputs = torch.tensor([[0.3, 1.1], [2.0, -0.4]], dtype=torch.float64, requires_grad=True)
     weights = torch.tensor([0.7, -1.2, 2.5], dtype=torch.float64, requires_grad=True)
-    ours = value_and_grads(qml.QNode(circuit, device, interface="torch",
-                                     diff_method=diff_method), inputs, weights)
-    expected = value_and_grads(qml.QNode(circuit, reference_device, interface="torch",
-                                         diff_method="backprop"), inputs, weights)
-    for got, want in zip(ours, expected):
-        torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+    assert_matches_backprop(circuit, inputs, weights, reference_device)
 
 
 def test_qmtl_ansatz_registry(reference_device):
     """Every template registered in ``qmtl.ansatz.ANSATZE`` runs and differentiates exactly."""
-    ansatz = pytest.importorskip("qmtl.ansatz")
     wires = list(range(N_QUBITS))
-    device, diff_method = build_device(DeviceConfig(name="aer"), N_QUBITS, seed=1)
-    for name, template in ansatz.ANSATZE.items():
+    for name, template in ANSATZE.items():
 
         def circuit(inputs, weights, template=template):
             for i in wires:
@@ -70,12 +69,7 @@ def test_qmtl_ansatz_registry(reference_device):
                              dtype=torch.float64) * 6
         inputs.requires_grad_()
         weights.requires_grad_()
-        ours = value_and_grads(qml.QNode(circuit, device, interface="torch",
-                                         diff_method=diff_method), inputs, weights)
-        expected = value_and_grads(qml.QNode(circuit, reference_device, interface="torch",
-                                             diff_method="backprop"), inputs, weights)
-        for got, want in zip(ours, expected):
-            torch.testing.assert_close(got, want, atol=1e-6, rtol=0, msg=name)
+        assert_matches_backprop(circuit, inputs, weights, reference_device, msg=name)
 
 
 def test_circuit_without_angles_and_single_scalar_parameter():
