@@ -5,7 +5,12 @@ flushed and fsync'ed, then renamed over the target: a crash leaves either the ol
 or the new one, never half of one.  Checkpoints hold only tensors and plain Python data
 and load with ``torch.load(..., weights_only=True)``, so a checkpoint from elsewhere
 cannot run code.  Each checkpoint records a fingerprint of the model-defining config; a
-checkpoint from a different model is refused with the differing keys named.
+checkpoint from a different model is refused with the differing keys named.  It also
+records the identity of the data split it was trained on (seed, data set, file, options,
+fractions, limit and a hash of the split indices, see ``qmtl.data.split_identity``); a
+checkpoint is only resumed or evaluated beside the same split, so a model is never scored
+on examples it was trained on.  Checkpoints without that record (older qmtl) are refused
+where a split is checked: what they were trained on cannot be verified.
 """
 
 from __future__ import annotations
@@ -76,8 +81,35 @@ def save_checkpoint(path: Path, state: dict[str, Any], previous: Path | None = N
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: Path, model_config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Load a checkpoint safely; refuse truncated, tampered or foreign ones with one line."""
+def _differing(saved: dict[str, Any], current: dict[str, Any]) -> str:
+    keys = sorted(k for k in set(saved) | set(current)
+                  if json.dumps(saved.get(k), sort_keys=True) != json.dumps(current.get(k), sort_keys=True))
+    return ", ".join(keys) or "unknown keys"
+
+
+def check_split(path: Path, state: dict[str, Any], split: dict[str, Any]) -> None:
+    """Refuse a checkpoint trained on another data split than ``split`` (or on an unrecorded one)."""
+    saved = state.get("split")
+    if not isinstance(saved, dict):
+        raise UserError(
+            f"checkpoint '{path}' records no data split (written by an older qmtl), so its training examples "
+            f"cannot be checked against this split; retrain the run"
+        )
+    if model_fingerprint(saved) != model_fingerprint(split):
+        raise UserError(
+            f"checkpoint '{path}' was trained on another data split than this run's (differs in: "
+            f"{_differing(saved, split)}); its training examples may be in the split used here: use it only "
+            f"in the run directory that wrote it"
+        )
+
+
+def load_checkpoint(path: Path, model_config: dict[str, Any] | None = None,
+                    split: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load a checkpoint safely; refuse truncated, tampered or foreign ones with one line.
+
+    With ``model_config``, refuse a checkpoint of another model; with ``split``, one
+    trained on another data split (:func:`check_split`).
+    """
     if not path.exists():
         raise UserError(f"checkpoint '{path}' does not exist; check the run directory")
     try:
@@ -92,9 +124,11 @@ def load_checkpoint(path: Path, model_config: dict[str, Any] | None = None) -> d
         raise UserError(f"'{path}' is not a qmtl checkpoint; point to a run directory written by qmtl")
     if model_config is not None and state["fingerprint"] != model_fingerprint(model_config):
         saved = state.get("model_config", {})
-        differing = sorted(k for k in set(saved) | set(model_config) if saved.get(k) != model_config.get(k))
         raise UserError(
             f"checkpoint '{path}' was written by a different model config (differs in: "
-            f"{', '.join(differing) or 'unknown keys'}); resume with the run's own config.yaml"
+            f"{_differing(saved if isinstance(saved, dict) else {}, model_config)}); "
+            f"resume with the run's own config.yaml"
         )
+    if split is not None:
+        check_split(path, state, split)
     return state

@@ -30,7 +30,9 @@ def load_run_model(run_path: Path, overrides: list[str] | None = None):
     device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
     model: MultiTaskModel = build_model(config, data.input_dims, device, diff_method)
     checkpoint = run_dir.best_checkpoint if run_dir.best_checkpoint.exists() else run_dir.last_checkpoint
-    state = load_checkpoint(checkpoint, model_defining_config(config))
+    # The split check refuses a checkpoint trained beside another split (another seed,
+    # file, fraction, ...), whose training examples may be the ones evaluated here.
+    state = load_checkpoint(checkpoint, model_defining_config(config), data.split)
     model.load_state_dict(state.get("best_model", state["model"]) if checkpoint == run_dir.last_checkpoint else state["model"])
     return config, data, model
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from qmtl.config import DataConfig
 from qmtl.data.base import MultiTaskData, RawData, Split, prepare
@@ -20,30 +21,55 @@ from qmtl.tasks import TaskConfig
 Loader = Callable[[DataConfig, Sequence[TaskConfig]], RawData]
 
 DATASETS: dict[str, Loader] = {
-    "digits": lambda cfg, tasks: load_digits(cfg.path, cfg.features, cfg.options),
+    "digits": lambda cfg, tasks: load_digits(cfg.options),
     "csv": lambda cfg, tasks: load_csv(cfg.path, cfg.features, cfg.options, [t.name for t in tasks]),
     "multidigits": lambda cfg, tasks: load_multidigits(cfg.options),
     "synthetic-correlated": lambda cfg, tasks: load_synthetic_correlated(cfg.options),
     "quantum-teacher": lambda cfg, tasks: load_quantum_teacher(cfg.options),
     "linnerud": lambda cfg, tasks: load_linnerud(cfg.options),
     "breast-cancer": lambda cfg, tasks: load_breast_cancer(cfg.options, [t.name for t in tasks]),
-    "npz": lambda cfg, tasks: load_npz(cfg.path, cfg.features, cfg.options, [t.name for t in tasks]),
+    "npz": lambda cfg, tasks: load_npz(cfg.path, cfg.options, [t.name for t in tasks]),
 }
+
+#: Loaders that read a user's file (``data.path``); only ``csv`` selects columns (``data.features``).
+FILE_LOADERS = {"csv", "npz"}
+COLUMN_LOADERS = {"csv"}
 
 # Read by ``prepare`` for every loader, so it is taken out before the loader sees the options.
 STANDARDISE_TARGETS = "standardise_targets"
+
+
+def split_identity(config: DataConfig, seed: int, digest: dict[str, Any]) -> dict[str, Any]:
+    """Everything that decides which examples a run trains, validates and tests on.
+
+    The config parts (seed, data set, file, columns, options, fractions, limit) and the
+    digest of the split indices that ``prepare`` computed from them; recorded in every
+    checkpoint, so a model is never evaluated on examples it was trained on.
+    """
+    return {
+        "seed": seed, "name": config.name, "path": config.path, "features": config.features,
+        "options": config.options, "val_fraction": config.val_fraction, "test_fraction": config.test_fraction,
+        "limit": config.limit, **digest,
+    }
 
 
 def load_data(config: DataConfig, tasks: Sequence[TaskConfig], seed: int) -> MultiTaskData:
     """Load the configured data set and return checked, seeded, standardised splits."""
     if config.name not in DATASETS:
         raise unknown_name("data set", config.name, DATASETS)
+    if config.path is not None and config.name not in FILE_LOADERS:
+        raise UserError(f"data set '{config.name}' takes no data.path (it reads no file; files are read by "
+                        f"{', '.join(sorted(FILE_LOADERS))}); remove data.path")
+    if config.features is not None and config.name not in COLUMN_LOADERS:
+        raise UserError(f"data set '{config.name}' takes no data.features (only csv selects columns); remove data.features")
     options = dict(config.options)
     standardise = options.pop(STANDARDISE_TARGETS, False)
     if not isinstance(standardise, bool):
         raise UserError(f"data.options.{STANDARDISE_TARGETS} must be true or false, got {standardise!r}")
     raw = DATASETS[config.name](config.model_copy(update={"options": options}), tasks)
-    return prepare(raw, tasks, config.val_fraction, config.test_fraction, seed, config.limit, standardise)
+    data = prepare(raw, tasks, config.val_fraction, config.test_fraction, seed, config.limit, standardise)
+    data.split = split_identity(config, seed, data.split)
+    return data
 
 
-__all__ = ["DATASETS", "MultiTaskData", "RawData", "Split", "load_data"]
+__all__ = ["DATASETS", "MultiTaskData", "RawData", "Split", "load_data", "split_identity"]

@@ -14,15 +14,14 @@ import numpy as np
 from sklearn.datasets import load_digits as _sklearn_digits
 
 from qmtl.data.base import RawData
+from qmtl.data.options import check_known
 from qmtl.errors import UserError
 
 
-def load_digits(path: str | None, columns: list[str] | None, options: dict[str, Any]) -> RawData:
-    if path is not None or columns is not None:
-        raise UserError("data set 'digits' ships with scikit-learn and takes no data.path or data.features; remove them")
-    unknown = set(options) - {"modalities"}
-    if unknown:
-        raise UserError(f"data.options {sorted(unknown)} are not known to 'digits'; valid: modalities")
+def load_digits(options: dict[str, Any]) -> RawData:
+    check_known("digits", options, {"modalities"})
+    if not isinstance(options.get("modalities", False), bool):
+        raise UserError(f"data.options.modalities for 'digits' must be true or false, got {options['modalities']!r}")
     images, labels = _sklearn_digits(return_X_y=True)
     targets = {"digit": labels, "parity": labels % 2, "ge5": (labels >= 5).astype(np.int64)}
     names = [f"pixel_{row}_{col}" for row in range(8) for col in range(8)]

@@ -26,6 +26,7 @@ from sklearn.datasets import load_digits
 
 from qmtl.data.base import RawData
 from qmtl.data.options import check_known, number
+from qmtl.errors import UserError
 
 NAME = "multidigits"
 
@@ -42,6 +43,8 @@ def load_multidigits(options: dict[str, Any]) -> RawData:
     left, right = _indices(rng, len(labels), n), _indices(rng, len(labels), n)
     targets = {"left": labels[left], "right": labels[right]}
     source = f"data set '{NAME}'"
+    if not isinstance(options.get("modalities", False), bool):
+        raise UserError(f"data.options.modalities for '{NAME}' must be true or false, got {options['modalities']!r}")
     if options.get("modalities"):
         names = {side: [f"{side}_pixel_{r}_{c}" for r in range(8) for c in range(8)] for side in ("left", "right")}
         return RawData({"left": images[left], "right": images[right]}, targets, names, source)

@@ -12,6 +12,7 @@ Write one with ``numpy.savez("data.npz", X=X, y_label=y)``.  Archives are read w
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,33 +27,46 @@ NAME = "npz"
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
+    if path.is_dir():
+        raise UserError(f"data.path '{path}' is a directory; point data.path at the .npz file itself")
     if not path.is_file():
         raise UserError(f"data file '{path}' does not exist; check data.path")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise UserError(
+                f"data file '{path}' is a single .npy array, not an .npz archive of named arrays; "
+                f"write it with numpy.savez(path, X=features, y_<task>=labels)"
+            )
+        with loaded as archive:
             return {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        first = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
         raise UserError(
-            f"data file '{path}' is not a readable .npz of plain arrays ({error}); write it with numpy.savez"
+            f"data file '{path}' is not a readable .npz of plain arrays ({first}); write it with numpy.savez"
         ) from None
+    except MemoryError:
+        raise UserError(f"data file '{path}' holds arrays too large for this machine's memory; use fewer rows") from None
 
 
 def _numeric(file: Path, key: str, array: np.ndarray) -> np.ndarray:
+    if np.iscomplexobj(array):
+        raise UserError(f"array '{key}' in '{file}' holds complex numbers; give real and imaginary parts as real features")
     if not np.issubdtype(array.dtype, np.number) and array.dtype != np.bool_:
         raise UserError(f"array '{key}' in '{file}' holds {array.dtype} values, not numbers; encode it numerically")
     return array.astype(np.float64)
 
 
-def load_npz(path: str | None, columns: list[str] | None, options: dict[str, Any], task_names: Sequence[str]) -> RawData:
+def load_npz(path: str | None, options: dict[str, Any], task_names: Sequence[str]) -> RawData:
     check_known(NAME, options, set())
     if path is None:
         raise UserError("data set 'npz' needs a file; set data.path: path/to/data.npz")
-    if columns is not None:
-        raise UserError("data.features selects CSV columns; 'npz' uses all of X — remove data.features")
     file = Path(path)
     arrays = _read(file)
     present = ", ".join(sorted(arrays)) or "none"
     modalities = {key.removeprefix("X_"): value for key, value in arrays.items() if key.startswith("X_")}
+    if "" in modalities:
+        raise UserError(f"array 'X_' in '{file}' names no modality; call it X_<modality>, or X for one table")
     if "X" in arrays and modalities:
         raise UserError(f"'{file}' has both 'X' and per-modality arrays ({present}); keep one form")
     if "X" not in arrays and not modalities:
