@@ -14,6 +14,7 @@ step is identified by (epoch, position) and a resumed run replays the same batch
 from __future__ import annotations
 
 import copy
+import math
 import random
 import time
 from collections.abc import Callable
@@ -39,6 +40,19 @@ from qmtl.strategies.conflict import task_gradient_cosines
 from qmtl.tasks import TaskConfig
 
 EVAL_BATCH = 512
+#: Regression targets beyond this overflow float32 when squared (sqrt of float32's max is 1.8e19).
+REGRESSION_TARGET_OVERFLOW = 1e18
+
+
+class TrainingDiverged(UserError):
+    """A NaN or infinite loss, gradient or parameter: the run stops and is marked failed.
+
+    ``status_fields`` (epoch and step where it happened) go into ``status.json``.
+    """
+
+    def __init__(self, message: str, epoch: int, step: int) -> None:
+        super().__init__(message)
+        self.status_fields = {"epoch": epoch, "step": step}
 
 
 def seed_everything(seed: int) -> None:
@@ -155,6 +169,7 @@ class Trainer:
         return {
             "fingerprint": model_fingerprint(self.model_config),
             "model_config": self.model_config,
+            "split": self.data.split,
             "qmtl_version": __version__,
             "model": self.model.state_dict(),
             "best_model": self.best_model_state,
@@ -176,11 +191,11 @@ class Trainer:
         if not last.exists() and previous.exists():
             last = previous
         try:
-            state = load_checkpoint(last, self.model_config)
+            state = load_checkpoint(last, self.model_config, self.data.split)
         except CorruptCheckpoint:
             if last == previous or not previous.exists():
                 raise
-            load_checkpoint(previous, self.model_config)  # raises if the fallback is bad too
+            load_checkpoint(previous, self.model_config, self.data.split)  # raises if the fallback is bad too
             raise UserError(
                 f"checkpoint '{last}' is truncated or corrupted and was refused; the previous good one is "
                 f"kept: delete '{last}' and resume again to continue from '{previous.name}'"
@@ -198,19 +213,61 @@ class Trainer:
 
     # -- the loop ------------------------------------------------------------------------
     def _step(self, batch: Split) -> torch.Tensor:
+        """One optimiser step; a NaN or infinite loss, gradient or parameter stops the run.
+
+        Each is checked before it can spread: the loss before the backward pass, the
+        gradients before the update and the parameters after it, so the last checkpoint
+        never holds a diverged model.
+        """
         self.optimizer.zero_grad(set_to_none=True)
         losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
+        if not bool(torch.isfinite(losses).all()):
+            bad = ", ".join(t.name for t, loss in zip(self.tasks, losses) if not torch.isfinite(loss))
+            raise self._diverged(f"the loss of task(s) {bad} is NaN or infinite", self._loss_cause(batch))
         self.strategy.backward(losses, self.model.shared_parameters(), self.model.task_parameters())
         penalty = self.model.regularization()
         if penalty.requires_grad:
             penalty.backward()  # e.g. soft sharing's pull between task circuits; adds to .grad
+        gradients = [p.grad for p in self._trained_parameters() if p.grad is not None]
+        if gradients and not bool(torch.stack([g.isfinite().all() for g in gradients]).all()):
+            raise self._diverged("the gradients are NaN or infinite (exploding gradients)",
+                                 f"a learning rate too high for this data (training.lr is {self.config.training.lr:g}) "
+                                 f"or unscaled regression targets (data.options.standardise_targets: true)")
         self.optimizer.step()
+        if not bool(torch.stack([p.isfinite().all() for p in self._trained_parameters()]).all()):
+            lr = self.config.training.lr
+            cause = (f"training.lr is {lr}: use a finite learning rate such as 0.02" if not math.isfinite(lr)
+                     else f"the learning rate is too high (training.lr is {lr:g}): lower it")
+            raise self._diverged("the update made parameters NaN or infinite", cause)
         if self.strategy.wants_losses_after_step:
             # FAMO's update compares the same batch's losses before and after the step:
             # one more forward pass, no backward.
             with torch.no_grad():
                 self.strategy.after_step(task_losses(self.model(batch.features), batch.targets, self.tasks))
         return losses.detach()
+
+    def _trained_parameters(self) -> list[torch.Tensor]:
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
+
+    def _loss_cause(self, batch: Split) -> str:
+        """Why a loss is non-finite while the parameters are finite: huge targets, or an overflow."""
+        for task in self.tasks:
+            if task.kind == "regression":
+                largest = float(batch.targets[task.name].abs().max())
+                if largest > REGRESSION_TARGET_OVERFLOW:
+                    return (f"task '{task.name}' has targets up to {largest:.3g}, whose squared error overflows: "
+                            f"set data.options.standardise_targets: true or rescale them")
+        return (f"the model's outputs overflowed; lower the learning rate (training.lr is "
+                f"{self.config.training.lr:g}) or rescale the features")
+
+    def _diverged(self, what: str, cause: str, step: int | None = None) -> "TrainingDiverged":
+        epoch = self.state.epoch + 1
+        step = self.state.global_step + 1 if step is None else step
+        return TrainingDiverged(
+            f"training diverged at epoch {epoch}, step {step}: {what}; likely cause: {cause}. "
+            f"The run in '{self.run_dir.path}' is marked failed; train again with the fix",
+            epoch, step,
+        )
 
     def _conflict(self) -> list[list[float]] | None:
         if not self.config.training.conflict_diagnostic or len(self.tasks) < 2 or not self.model.shared_parameters():
@@ -264,7 +321,8 @@ class Trainer:
             self.run_dir.set_status("interrupted", epoch=self.state.epoch)
             raise
         except BaseException as error:
-            self.run_dir.set_status("failed", error=redact(f"{type(error).__name__}: {error}"))
+            self.run_dir.set_status("failed", error=redact(f"{type(error).__name__}: {error}"),
+                                    **getattr(error, "status_fields", {}))  # where training diverged
             raise
         finally:
             close = getattr(self.device, "close", None)
@@ -285,6 +343,10 @@ class Trainer:
             train_losses = self._epoch(epoch)
             validation = evaluate(self.model, self.data.val, self.tasks)
             val_loss = float(np.mean([validation[t.name]["loss"] for t in self.tasks]))
+            if not math.isfinite(val_loss):
+                bad = ", ".join(t.name for t in self.tasks if not math.isfinite(validation[t.name]["loss"]))
+                raise self._diverged(f"the validation loss of task(s) {bad} is NaN or infinite",
+                                     self._loss_cause(self.data.val), step=self.state.global_step)
             improved = val_loss < self.state.best_val_loss
             if improved:
                 self.state.best_val_loss, self.state.best_epoch = val_loss, epoch
@@ -292,7 +354,7 @@ class Trainer:
                 self.best_model_state = copy.deepcopy(self.model.state_dict())
                 save_checkpoint(self.run_dir.best_checkpoint, {
                     "fingerprint": model_fingerprint(self.model_config), "model_config": self.model_config,
-                    "model": self.best_model_state, "epoch": epoch,
+                    "split": self.data.split, "model": self.best_model_state, "epoch": epoch,
                 })
             else:
                 self.state.epochs_without_improvement += 1
