@@ -231,12 +231,30 @@ def validate_config(raw: dict[str, Any]) -> RunConfig:
         raise UserError(explain_validation_error(error)) from None
 
 
+def _data_path_from_file(raw: dict[str, Any], folder: Path) -> None:
+    """A relative ``data.path`` written in a config file is relative to that file's folder."""
+    data = raw.get("data")
+    if isinstance(data, dict) and isinstance(data.get("path"), str) and data["path"]:
+        written = Path(data["path"]).expanduser()
+        data["path"] = str(written if written.is_absolute() else (folder / written).resolve())
+
+
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """Read, override and validate a run config."""
+    """Read, override and validate a run config.
+
+    ``data.path`` is made absolute, so the saved run config works from any directory: a
+    relative path in the file is relative to the file's folder, one given with ``--set``
+    relative to the working directory.
+    """
     raw = read_yaml(Path(path))
+    _data_path_from_file(raw, Path(path).absolute().parent)
     for assignment in overrides or []:
         apply_override(raw, assignment)
-    return validate_config(raw)
+    config = validate_config(raw)
+    if config.data.path:
+        absolute = str(Path(config.data.path).expanduser().resolve())
+        config = config.model_copy(update={"data": config.data.model_copy(update={"path": absolute})})
+    return config
 
 
 def dump_config(config: RunConfig) -> str:
