@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import argparse
 import errno
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from qmtl.errors import UserError
 from qmtl.secrets import redact
+
+if TYPE_CHECKING:
+    from qmtl.rundir import RunDir
 
 
 # Storage faults a user fixes (full disk, quota, permissions, read-only mount).
@@ -52,27 +56,59 @@ def _default_out(config_path: str) -> Path:
     return Path("runs") / f"{Path(config_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a command, with the advice that continues its work."""
+
+    def __init__(self, advice: str) -> None:
+        super().__init__(advice)
+        self.advice = advice
+
+
+def _resume_advice(run_dir: RunDir) -> _Interrupted:
+    if run_dir.config.exists():
+        return _Interrupted(f"resume with 'qmtl train --resume {run_dir.path}'")
+    return _Interrupted("the run had not started; run the same command again")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from qmtl.config import load_config
     from qmtl.rundir import RunDir
+    from qmtl.runlock import run_lock
     from qmtl.training import Trainer
 
     if args.resume:
         run_dir = RunDir(args.resume)
         if args.config or args.set:
             raise UserError("--resume continues a run with its own config; drop CONFIG and --set")
+        if args.out:
+            raise UserError(f"--resume continues the run in '{run_dir.path}' itself; drop --out (to continue a "
+                            f"copy elsewhere, copy the directory and resume the copy)")
+        if args.force:
+            raise UserError("--resume continues a run and --force overwrites it; drop one of them")
         if not run_dir.config.exists():
             raise UserError(f"'{run_dir.path}' holds no run to resume (no config.yaml); check the path")
-        if run_dir.is_complete():
-            raise UserError(f"the run in '{run_dir.path}' is already complete; evaluate it with 'qmtl eval {run_dir.path}'")
-        config = load_config(run_dir.config)
+        try:
+            # The checks and the training under one lock: no other writer can finish,
+            # overwrite or continue the run between them.
+            with run_lock(run_dir.path, f"qmtl train --resume {run_dir.path}"):
+                if run_dir.is_complete():
+                    raise UserError(f"the run in '{run_dir.path}' is already complete; evaluate it with "
+                                    f"'qmtl eval {run_dir.path}'")
+                trainer = Trainer(load_config(run_dir.config), run_dir, progress=not args.quiet)
+                final = trainer.run(resume=True)
+        except KeyboardInterrupt:
+            raise _resume_advice(run_dir) from None
     else:
         if not args.config:
             raise UserError("qmtl train needs a CONFIG.yaml (or --resume RUN_DIR); e.g. qmtl train experiments/configs/digits.yaml")
         config = load_config(args.config, args.set)
         run_dir = RunDir(args.out or _default_out(args.config))
-    trainer = Trainer(config, run_dir, progress=not args.quiet, force=args.force)
-    final = trainer.run(resume=bool(args.resume))
+        run_dir.check_new(args.force)  # refused now rather than after loading data and building the model
+        try:
+            # Trainer.run takes the run directory's lock around creating and writing the run.
+            final = Trainer(config, run_dir, progress=not args.quiet, force=args.force).run(resume=False)
+        except KeyboardInterrupt:
+            raise _resume_advice(run_dir) from None
     print(f"test metrics ({final['device']}, best epoch {final['best_epoch']} of {final['epochs_run']}, "
           f"{final['wall_time_s']:.1f} s):")
     print(metrics_table(final["test"]))
@@ -95,11 +131,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     from qmtl.hardware.submit import SubmitOptions, submit_run
+    from qmtl.runlock import run_lock
 
     mitigation = tuple(m for m in args.mitigation if m != "none")
-    submit_run(Path(args.run_dir), SubmitOptions(
-        args.backend, args.shots, args.mode, mitigation, args.max_qpu_seconds, args.dry_run,
-        args.yes, args.rows_per_job))
+    options = SubmitOptions(args.backend, args.shots, args.mode, mitigation, args.max_qpu_seconds, args.dry_run,
+                            args.yes, args.rows_per_job)
+    run_path = Path(args.run_dir)
+    if args.dry_run:
+        submit_run(run_path, options)  # writes nothing: no lock, so it also works on a run still training
+        return 0
+    with run_lock(run_path, f"qmtl submit {run_path} --backend {args.backend}"):  # it writes hardware/
+        submit_run(run_path, options)
     return 0
 
 
@@ -112,8 +154,16 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 def cmd_circuits_export(args: argparse.Namespace) -> int:
     from qmtl.export import export_run
+    from qmtl.runlock import run_lock
 
-    print("\n".join(str(path) for path in export_run(Path(args.run_dir), args.out)))
+    run_path = Path(args.run_dir)
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.resolve().is_relative_to(run_path.resolve()):
+        paths = export_run(run_path, out)  # reads the run, writes elsewhere
+    else:
+        with run_lock(run_path, f"qmtl circuits export {run_path}"):
+            paths = export_run(run_path, out)
+    print("\n".join(str(path) for path in paths))
     return 0
 
 
@@ -151,6 +201,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{result.trained} trained, {result.skipped} skipped, {result.failed} failed; "
           f"results in {result.out / 'results.csv'} and {result.out / 'summary.csv'}")
     return 1 if result.failed else 0
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    import warnings
+
+    from qmtl.devices.targets import MAX_DENSITY_MATRIX_QUBITS, fake_backend, fake_backend_names
+
+    rows = [["backend", "qubits", "as device.noise (Aer)"]]
+    for name in fake_backend_names():
+        with warnings.catch_warnings():
+            # Some fake backends warn on construction that their error rates are illustrative;
+            # only their width matters here.
+            warnings.simplefilter("ignore")
+            qubits = fake_backend(name).num_qubits
+        usable = "yes" if qubits <= MAX_DENSITY_MATRIX_QUBITS else f"no (over {MAX_DENSITY_MATRIX_QUBITS} qubits)"
+        rows.append([name, str(qubits), usable])
+    print(_format_table(rows))
+    print("any of them runs as device.name=<backend> (Runtime local mode) and as qmtl submit --backend; "
+          "the model's n_qubits must not exceed its qubits")
+    return 0
 
 
 def cmd_backends(args: argparse.Namespace) -> int:
@@ -248,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     backends = commands.add_parser("backends", help="the fake IBM backends: qubits, and which fit device.noise on Aer")
     backends.set_defaults(handler=cmd_backends)
 
+    backends = commands.add_parser("backends", help="the fake IBM backends: qubits, and which fit device.noise on Aer")
+    backends.set_defaults(handler=cmd_backends)
+
     info = commands.add_parser("info", help="versions, devices and registered components")
     info.set_defaults(handler=cmd_info)
     return parser
@@ -277,11 +350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qmtl: error: cannot write{where} ({error.strerror}); free space or fix permissions, "
               f"then continue with 'qmtl train --resume RUN_DIR'", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        command = next((a for a in argv if not a.startswith("-")), "")
-        again = (f"run the same 'qmtl {command}' command again to pick up where it stopped"
-                 if command in ("sweep", "submit") else "resume with 'qmtl train --resume RUN_DIR'")
-        print(f"qmtl: interrupted; {again}", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:
+        if isinstance(interrupt, _Interrupted):
+            advice = interrupt.advice
+        elif next((a for a in argv if not a.startswith("-")), "") in ("sweep", "submit"):
+            advice = f"run '{shlex.join(['qmtl', *argv])}' again to pick up where it stopped"
+        else:
+            advice = "run the same command again"
+        print(f"qmtl: interrupted; {redact(advice)}", file=sys.stderr)
         return 130
 
 

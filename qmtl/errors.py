@@ -18,6 +18,14 @@ class UserError(Exception):
         super().__init__(" ".join(message.split()))
 
 
+class RunStopped(UserError):
+    """A deliberate stop of a training run before its end (e.g. the QPU budget is spent).
+
+    The run is not broken: the trainer records ``stopped`` with this message as the
+    reason (not ``failed``), keeps the last checkpoint and tells the user how to resume.
+    """
+
+
 def nearest(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` if none is close."""
     match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -52,20 +53,43 @@ class Executor(abc.ABC):
         self.close()
 
 
-def _limit_threads(threads: int) -> None:
+def _check_workers(workers: int | None) -> None:
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}; e.g. --workers 2")
+
+
+def _init_worker(threads: int) -> None:
+    """Set up a pool worker: a share of the cores, and a watchdog that ends it with its parent."""
     # Workers share the machine's cores: without a limit every worker's torch would
     # start one thread per core and they would oversubscribe each other.
     import torch
 
     torch.set_num_threads(threads)
+    threading.Thread(target=_exit_with_parent, name="qmtl-parent-watchdog", daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started it has ended.
+
+    A sweep killed with SIGKILL never shuts its pool down: without this, a worker would
+    finish (or keep) training its run and then wait forever for more work.  The parent
+    sentinel that ``multiprocessing`` gives spawned children becomes readable exactly
+    when the parent exits, however it exits.  The run the worker was training keeps its
+    last checkpoint, and the lock on its directory dies with the worker, so re-running
+    the sweep resumes it.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    parent.join()
+    os._exit(1)
 
 
 class LocalExecutor(Executor):
     """A ``spawn`` process pool on this machine (spawn: no fork of torch's threads)."""
 
     def __init__(self, workers: int = 1) -> None:
-        if workers < 1:
-            raise UserError(f"--workers must be at least 1, got {workers}")
+        _check_workers(workers)
         self.workers = workers
         self.max_in_flight = workers
         self._pool = self._new_pool()
@@ -73,7 +97,7 @@ class LocalExecutor(Executor):
     def _new_pool(self) -> ProcessPoolExecutor:
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         return ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                   initializer=_limit_threads, initargs=(threads,))
+                                   initializer=_init_worker, initargs=(threads,))
 
     def submit(self, fn: Call, item: Any, attempt: int) -> Future:
         try:
@@ -107,6 +131,7 @@ class RayExecutor(Executor):
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        _check_workers(workers)
         try:
             import ray
         except ImportError:
@@ -150,7 +175,7 @@ def build_executor(name: str, workers: int | None, address: str | None) -> Execu
     if name == "local":
         if address is not None:
             raise UserError("--address is for --executor ray; drop it or add --executor ray")
-        return LocalExecutor(workers or 1)
+        return LocalExecutor(1 if workers is None else workers)
     if name == "ray":
         return RayExecutor(address, workers)
     raise UserError(f"unknown executor '{name}'; choose local or ray")
@@ -172,11 +197,15 @@ def one_line(error: BaseException) -> str:
     return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 3] + "..."
 
 
+def check_retries(retries: int) -> None:
+    if retries < 0:
+        raise UserError(f"--retries must be 0 or more, got {retries}")
+
+
 def run_all(executor: Executor, fn: Call, items: Sequence[Any], retries: int,
             on_outcome: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
     """Call ``fn(item, attempt)`` for every item, retrying failures; outcomes in item order."""
-    if retries < 0:
-        raise UserError(f"--retries must be 0 or more, got {retries}")
+    check_retries(retries)
     limit = executor.max_in_flight or len(items)
     queue = deque((index, 0) for index in range(len(items)))
     pending: dict[Hashable, tuple[int, int]] = {}

@@ -3,16 +3,20 @@
 Layout::
 
     config.yaml        the resolved config (every default filled in)
-    status.json        {"state": "running" | "complete" | "failed", ...}
+    status.json        {"state": "running" | "complete" | "failed" | "interrupted" | "stopped", ...};
+                       "stopped" is a deliberate stop that resumes (e.g. the QPU budget was
+                       spent), with its "reason"
     metrics.jsonl      one line per epoch: per-task train loss, validation metrics, weights
     final.json         per-task test metrics, parameter counts, wall time (written last)
     checkpoints/       last.pt (resume), previous.pt (the one before), best.pt (best
                        validation model)
     train.log          the run's log
+    .lock, .lock.json  the one-writer lock and its holder (:mod:`qmtl.runlock`)
 
 A run is complete exactly when ``status.json`` says so and ``final.json`` exists; both are
 written atomically, ``final.json`` first.  A directory holding a run is never reused
-unless the caller asks (``--force`` to overwrite, ``--resume`` to continue).
+unless the caller asks (``--force`` to overwrite, ``--resume`` to continue), and never
+while another process writes it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from qmtl.checkpoint import atomic_write_json, atomic_write_text
 from qmtl.errors import UserError
+from qmtl.runlock import LOCK_FILES, run_lock
 from qmtl.secrets import redact
 
 
@@ -63,29 +68,49 @@ class RunDir:
     def set_status(self, state: str, **extra: Any) -> None:
         atomic_write_json(self.status_file, {"state": state, "time": time.time(), **extra})
 
-    def create(self, config_yaml: str, force: bool = False) -> None:
-        """Claim the directory for a new run, checking it is writable before training."""
+    def check_new(self, force: bool = False) -> None:
+        """Refuse a path that is a file, or one that holds a run when ``force`` is not given."""
         if self.path.exists() and not self.path.is_dir():
             raise UserError(f"output path '{self.path}' is a file; choose a directory with --out")
-        if self.holds_run():
-            if not force:
-                state = self.status().get("state", "unknown")
-                raise UserError(
-                    f"'{self.path}' already holds a run (state: {state}); use --resume to continue it, "
-                    f"--force to overwrite it, or --out for a new directory"
-                )
-            shutil.rmtree(self.path)
-        try:
-            self.checkpoints.mkdir(parents=True, exist_ok=True)
-            probe = self.path / ".write-test"
-            probe.write_bytes(b"0" * 4096)
-            probe.unlink()
-        except OSError as error:
+        if self.holds_run() and not force:
+            state = self.status().get("state", "unknown")
             raise UserError(
-                f"cannot write to output directory '{self.path}' ({error.strerror}); choose another with --out"
-            ) from None
-        self.set_status("running", pid=os.getpid())
-        atomic_write_text(self.config, redact(config_yaml))
+                f"'{self.path}' already holds a run (state: {state}); use --resume to continue it, "
+                f"--force to overwrite it, or --out for a new directory"
+            )
+
+    def create(self, config_yaml: str, force: bool = False) -> None:
+        """Claim the directory for a new run, checking it is writable before training.
+
+        The check and the writes happen under the directory's lock, so ``force`` never
+        clears a directory that another live process is writing (that is refused).
+        """
+        self.check_new(force)
+        with run_lock(self.path, f"qmtl train --out {self.path}", create=True):
+            self.check_new(force)  # again, as the only writer: another may have claimed it meanwhile
+            if force:
+                self._clear()
+            try:
+                self.checkpoints.mkdir(parents=True, exist_ok=True)
+                probe = self.path / ".write-test"
+                probe.write_bytes(b"0" * 4096)
+                probe.unlink()
+            except OSError as error:
+                raise UserError(
+                    f"cannot write to output directory '{self.path}' ({error.strerror}); choose another with --out"
+                ) from None
+            self.set_status("running", pid=os.getpid())
+            atomic_write_text(self.config, redact(config_yaml))
+
+    def _clear(self) -> None:
+        """Delete the old run's files; the lock files stay, since the lock is held on them."""
+        for child in self.path.iterdir():
+            if child.name in LOCK_FILES:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         with self.metrics.open("a", encoding="utf-8") as handle:

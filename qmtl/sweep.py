@@ -44,8 +44,9 @@ from tqdm import tqdm
 from qmtl.checkpoint import atomic_write_text
 from qmtl.config import RunConfig, apply_override, dump_config, explain_validation_error, read_yaml, validate_config
 from qmtl.errors import UserError, nearest
-from qmtl.executors import Executor, Outcome, run_all
+from qmtl.executors import Executor, Outcome, check_retries, run_all
 from qmtl.rundir import RunDir
+from qmtl.runlock import run_lock
 
 NAME_CHARS = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=,-]")
@@ -174,6 +175,8 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     base = _base_config(spec, sweep_path)
     name = spec.name or sweep_path.stem
     root = Path(out) if out is not None else Path("runs") / "sweeps" / name
+    if root.exists() and not root.is_dir():
+        raise UserError(f"sweep directory '{root}' is a file; choose a directory with --out")
     keys = list(dict.fromkeys([*(k for entry in spec.runs for k in entry), *spec.grid]))
     grid = [dict(zip(spec.grid, values)) for values in itertools.product(*spec.grid.values())]
     settings = [{**entry, **point} for entry in (spec.runs or [{}]) for point in grid]
@@ -200,6 +203,8 @@ def plan(runs: Sequence[RunSpec]) -> tuple[list[RunSpec], list[RunSpec]]:
     done, todo = [], []
     for run in runs:
         run_dir = RunDir(run.path)
+        if run_dir.path.exists() and not run_dir.path.is_dir():
+            raise UserError(f"'{run_dir.path}' (run '{run.name}') is a file; move it away or choose another --out")
         if run_dir.config.exists() and run_dir.config.read_text(encoding="utf-8") != dump_config(run.config):
             raise UserError(
                 f"'{run_dir.path}' holds a run with a different config than this sweep's run '{run.name}'; "
@@ -215,10 +220,11 @@ def plan(runs: Sequence[RunSpec]) -> tuple[list[RunSpec], list[RunSpec]]:
 
 
 def execute_run(run: RunSpec, attempt: int) -> dict[str, Any]:
-    """Train one run in a worker; returns its ``final.json`` content.
+    """Train one run in a worker, as its directory's only writer; returns its ``final.json`` content.
 
     The first attempt resumes an interrupted run of the same config from its last
-    checkpoint; a retry starts afresh, since a failed resume may be what failed.
+    checkpoint; a retry starts afresh, since a failed resume may be what failed.  A run
+    another process is writing is refused (an error for this run, never counted as done).
     """
     from qmtl.training import resume, train
 
@@ -227,10 +233,13 @@ def execute_run(run: RunSpec, attempt: int) -> dict[str, Any]:
         # was started, whatever directory the pool or Ray started this worker in.
         os.chdir(run.cwd)
     run_dir = RunDir(run.path)
-    if attempt == 0 and run_dir.last_checkpoint.exists():
-        return resume(run_dir, run.config, progress=False)
-    # ``plan`` has checked the directory holds nothing or this same config.
-    return train(run.config, run_dir, progress=False, force=True)
+    with run_lock(run_dir.path, f"qmtl sweep, run {run.name}", create=True):
+        if run_dir.is_complete():
+            return _final(run)  # completed by another writer since ``plan`` looked
+        if attempt == 0 and run_dir.last_checkpoint.exists():
+            return resume(run_dir, run.config, progress=False)
+        # ``plan`` has checked the directory holds nothing or this same config.
+        return train(run.config, run_dir, progress=False, force=True)
 
 
 def _final(run: RunSpec) -> dict[str, Any]:
@@ -330,6 +339,7 @@ class SweepResult:
 
 def run_sweep(sweep: Sweep, executor: Executor, retries: int = 1, progress: bool = True) -> SweepResult:
     """Run every incomplete run of ``sweep``, then write ``results.csv`` and ``summary.csv``."""
+    check_retries(retries)  # before ``plan`` writes anything
     done, todo = plan(sweep.runs)
     outcomes: dict[str, Outcome] = {}
     bar = tqdm(total=len(sweep.runs), initial=len(done), desc=f"sweep {sweep.name}", unit="run",

@@ -31,9 +31,10 @@ from qmtl.checkpoint import CorruptCheckpoint, atomic_write_json, load_checkpoin
 from qmtl.config import RunConfig, dump_config
 from qmtl.data import MultiTaskData, Split, load_data
 from qmtl.devices import build_device
-from qmtl.errors import UserError
+from qmtl.errors import RunStopped, UserError
 from qmtl.model import MultiTaskModel
 from qmtl.rundir import RunDir
+from qmtl.runlock import run_lock
 from qmtl.secrets import redact
 from qmtl.strategies import MultiTaskStrategy, build_strategy
 from qmtl.strategies.conflict import task_gradient_cosines
@@ -304,7 +305,20 @@ class Trainer:
         return {t.name: float(l) for t, l in zip(self.tasks, mean_losses)}
 
     def run(self, resume: bool = False) -> dict[str, Any]:
-        """Train to the end (or early stop); a failure marks the run directory as failed."""
+        """Train to the end (or early stop), as the run directory's only writer.
+
+        The status records how a run that did not finish ended: ``failed`` (an error),
+        ``interrupted`` (Ctrl-C) or ``stopped`` (a deliberate stop such as a spent QPU
+        budget, with its reason); ``qmtl train --resume`` continues any of them.
+        """
+        path = self.run_dir.path
+        if not resume:
+            self.run_dir.check_new(self.force)  # refused before the lock adds anything to the directory
+        command = f"qmtl train --resume {path}" if resume else f"qmtl train --out {path}"
+        with run_lock(path, command, create=not resume):
+            return self._run_as_writer(resume)
+
+    def _run_as_writer(self, resume: bool) -> dict[str, Any]:
         self.resumed = resume
         if resume:
             self.restore()
@@ -320,6 +334,10 @@ class Trainer:
         except KeyboardInterrupt:
             self.run_dir.set_status("interrupted", epoch=self.state.epoch)
             raise
+        except RunStopped as stop:
+            self.run_dir.set_status("stopped", reason=str(stop), epoch=self.state.epoch)
+            raise RunStopped(f"{stop}, then continue with 'qmtl train --resume {self.run_dir.path}' "
+                             f"(the last checkpoint is kept)") from None
         except BaseException as error:
             self.run_dir.set_status("failed", error=redact(f"{type(error).__name__}: {error}"),
                                     **getattr(error, "status_fields", {}))  # where training diverged

@@ -40,7 +40,7 @@ from qmtl.devices.compile import (
 from qmtl.devices.shift import shift_rows, split_values
 from qmtl.devices.spec import DeviceConfig
 from qmtl.devices.targets import Target, estimator_precision, resolve_target
-from qmtl.errors import UserError
+from qmtl.errors import RunStopped, UserError
 from qmtl.hardware.cost import circuit_duration, estimate_qpu_seconds, measurement_bases, shots_for
 
 
@@ -255,11 +255,10 @@ class EstimatorDevice(Device):
               circuit_duration(isa, backend)) for isa, observables, rows in pubs],
             self._shots, jobs=1, backend=backend)
         if self.qpu_seconds + cost > self.qpu_budget_seconds:
-            raise UserError(
+            raise RunStopped(  # the trainer records 'stopped' and adds how to resume
                 f"QPU budget spent: {self.qpu_seconds:.1f} s used of "
                 f"device.qpu_budget_seconds={self.qpu_budget_seconds:g} and the next call needs "
-                f"~{cost:.1f} s; the last checkpoint is kept: raise device.qpu_budget_seconds "
-                "in the run's config.yaml and continue with 'qmtl train --resume RUN_DIR'")
+                f"~{cost:.1f} s; raise device.qpu_budget_seconds in the run's config.yaml")
         return cost
 
 
