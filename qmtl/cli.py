@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from qmtl.errors import UserError
-from qmtl.secrets import redact
+from qmtl.secrets import RedactingStream, redact
 
 if TYPE_CHECKING:
     from qmtl.rundir import RunDir
@@ -302,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     draw = circuit_commands.add_parser("draw", help="draw a config's circuit (text and PNG)")
     draw.add_argument("config")
     draw.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    draw.add_argument("--out", help="PNG path (default: <config>-circuit.png)")
+    draw.add_argument("--out", help="figure file (.png, .pdf, .svg, ...) or an existing folder "
+                                    "(default: <config>-circuit.png next to the config)")
     draw.set_defaults(handler=cmd_circuits_draw)
 
     sweep = commands.add_parser("sweep", help="run a grid/list of configs x seeds and aggregate the results")
@@ -327,7 +328,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``qmtl`` command; the exit code.
+
+    Everything printed meanwhile, to stdout and stderr, passes through
+    :func:`qmtl.secrets.redact`, so no credential appears in a path, message or traceback.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
+    try:
+        return _main(argv)
+    except Exception:  # a bug, not a user mistake: its traceback, with credentials redacted
+        _print_traceback()
+        return 1
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _print_traceback() -> None:
+    """The current exception's traceback on stderr, every credential value replaced."""
+    print(redact(traceback.format_exc()), end="", file=sys.stderr)
+
+
+def _main(argv: list[str]) -> int:
     debug = "--debug" in argv
     parser = build_parser()
     try:
@@ -338,14 +361,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except UserError as error:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         print(f"qmtl: error: {redact(str(error))}", file=sys.stderr)
         return 2
     except OSError as error:
         if error.errno not in _STORAGE_ERRORS:
             raise
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         where = f" '{error.filename}'" if error.filename else ""
         print(f"qmtl: error: cannot write{where} ({error.strerror}); free space or fix permissions, "
               f"then continue with 'qmtl train --resume RUN_DIR'", file=sys.stderr)

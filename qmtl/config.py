@@ -3,13 +3,28 @@
 Every section forbids unknown keys, so a typo is caught before anything runs, with the
 nearest valid key suggested.  ``--set key.path=value`` overrides are applied to the raw
 YAML before validation, so they are checked exactly like the file.
+
+Validation is strict, so that a config never means something other than what it says:
+
+* an integer key takes only an integer (not ``true``, ``2.0`` or ``"2"``); a float key
+  takes an integer or a float; a string key takes only a string; a switch only a boolean;
+* every number anywhere in the config, options included, must be finite (no ``.inf``,
+  ``.nan``);
+* a mapping may not repeat a key (PyYAML would silently keep the last one);
+* only plain YAML is read: no ``!!python/...`` or other tags, UTF-8 text only;
+* aliases (``*name``) may not expand the config beyond :data:`MAX_EXPANDED_VALUES` values
+  (a "billion laughs" file is tiny on disk but astronomically large once expanded);
+* no value may equal a credential (:mod:`qmtl.secrets`): credentials come from the
+  environment or a saved account, never from a config, so a run directory never holds one.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import reprlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -17,11 +32,26 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from qmtl.devices.spec import DeviceConfig
 from qmtl.errors import UserError, nearest
 from qmtl.observables import word_wires
+from qmtl.secrets import credential_variable
 from qmtl.tasks import TaskConfig
+
+MAX_SEED = 2**32 - 1
+"""Largest seed: numpy's legacy ``np.random.seed`` and Aer's ``seed_simulator`` take 0..2**32-1."""
+MAX_WIDTH = 4096
+"""Largest hidden-layer width of an encoder MLP (a 4096x4096 layer is already 16.8M weights)."""
+MAX_EXPANDED_VALUES = 100_000
+"""Most values (mapping entries, list items, scalars) a config may hold once aliases expand."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists a config may have."""
+MAX_FILE_BYTES = 1 << 20
+"""Largest config file read (1 MiB); a config is a small text file."""
+_REPR = reprlib.Repr()  # bounded repr: a few items per level, two levels (Python 3.11 has no kwargs)
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 2, 3, 3, 60, 60
+_REPR_LIMIT = 80
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class DataConfig(_Section):
@@ -34,7 +64,7 @@ class DataConfig(_Section):
     )
     val_fraction: float = Field(default=0.15, gt=0.0, lt=1.0, description="share of examples for validation")
     test_fraction: float = Field(default=0.2, gt=0.0, lt=1.0, description="share of examples for the test split")
-    limit: int | None = Field(default=None, ge=10, description="use only this many examples")
+    limit: int | None = Field(default=None, ge=10, le=2**31 - 1, description="use only this many examples")
     options: dict[str, Any] = Field(default_factory=dict, description="loader-specific options")
 
     @model_validator(mode="after")
@@ -49,7 +79,9 @@ class DataConfig(_Section):
 class EncoderConfig(_Section):
     """Classical encoder: an MLP per modality, merged into bounded angles."""
 
-    hidden: list[int] = Field(default_factory=lambda: [32], description="hidden layer widths of each MLP")
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = Field(
+        default_factory=lambda: [32], max_length=32, description="hidden layer widths of each MLP (1-4096)"
+    )
     activation: Literal["tanh", "relu", "gelu", "silu"] = Field(default="tanh", description="between hidden layers")
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")
 
@@ -83,11 +115,13 @@ class ModelConfig(_Section):
 class TrainingConfig(_Section):
     """Optimisation: Adam on the strategy-combined task gradients, early stopping."""
 
-    epochs: int = Field(default=30, ge=1, description="maximum number of epochs")
-    batch_size: int = Field(default=32, ge=1, description="examples per step")
+    epochs: int = Field(default=30, ge=1, le=1_000_000, description="maximum number of epochs")
+    batch_size: int = Field(default=32, ge=1, le=2**31 - 1, description="examples per step")
     lr: float = Field(default=0.02, gt=0.0, description="Adam learning rate")
     weight_decay: float = Field(default=0.0, ge=0.0, description="Adam weight decay")
-    patience: int | None = Field(default=8, ge=1, description="early stopping on mean validation loss; null disables")
+    patience: int | None = Field(
+        default=8, ge=1, le=1_000_000, description="early stopping on mean validation loss; null disables"
+    )
     weighting: str = Field(default="equal", description="loss weighting, see docs/strategies.md")
     weighting_options: dict[str, Any] = Field(default_factory=dict, description="options of the weighting")
     aggregator: str | None = Field(default=None, description="torchjd gradient aggregator (replaces weighting)")
@@ -96,14 +130,17 @@ class TrainingConfig(_Section):
         default=True, description="log pairwise task-gradient cosines every epoch"
     )
     checkpoint_every: int | None = Field(
-        default=None, ge=1, description="also checkpoint every N steps (epochs always)"
+        default=None, ge=1, le=2**31 - 1, description="also checkpoint every N steps (epochs always)"
     )
 
 
 class RunConfig(_Section):
     """A whole run: data, tasks, model, execution target and training."""
 
-    seed: int = Field(default=0, description="fixes split, initialisation, batch order and shot noise")
+    seed: int = Field(
+        default=0, ge=0, le=MAX_SEED,
+        description="fixes split, initialisation, batch order and shot noise (0 to 2**32-1)",
+    )
     data: DataConfig = Field(default_factory=DataConfig)
     tasks: list[TaskConfig] = Field(min_length=1, description="the tasks, each with its observables")
     model: ModelConfig = Field(default_factory=ModelConfig)
@@ -136,8 +173,13 @@ class RunConfig(_Section):
         return self
 
 
+def clip(text: str) -> str:
+    """``text`` cut to a few dozen characters, for quoting user input in a message."""
+    return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
+
+
 def _location(error: dict[str, Any]) -> str:
-    return ".".join(str(part) for part in error["loc"]) or "config"
+    return clip(".".join(str(part) for part in error["loc"])) or "config"
 
 
 def _valid_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -160,9 +202,14 @@ def _valid_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(current.model_fields) if isinstance(current, type) else []
 
 
+def short_repr(value: Any) -> str:
+    """``repr(value)`` cut to a few dozen characters, however large or deep the value is."""
+    return clip(_REPR.repr(value))
+
+
 def explain_validation_error(error: ValidationError, model: type[BaseModel] = RunConfig) -> str:
     """One line for the first problem of a pydantic error, with the fix."""
-    first = error.errors()[0]
+    first = error.errors(include_url=False, include_context=False)[0]
     where = _location(first)
     if first["type"] == "extra_forbidden":
         key = str(first["loc"][-1])
@@ -175,56 +222,221 @@ def explain_validation_error(error: ValidationError, model: type[BaseModel] = Ru
     if first["type"] == "value_error":
         return message if where == "config" else f"{where}: {message}"
     value = first.get("input")
-    return f"config key '{where}' = {value!r}: {message.lower()}; fix the value"
+    fix = "quote it if it is text, e.g. '1'" if first["type"] == "string_type" and isinstance(
+        value, int | float) else "fix the value"
+    return f"config key '{where}' = {short_repr(value)}: {message.lower()}; {fix}"
+
+
+class _DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping that sets the same key twice."""
+
+    def __init__(self, key: Any, first_line: int, second_line: int) -> None:
+        super().__init__(problem=f"duplicate key {key!r}")
+        self.key, self.first_line, self.second_line = key, first_line, second_line
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that sets a key twice.
+
+    YAML requires mapping keys to be unique; PyYAML instead keeps the last value, so a
+    forgotten earlier ``lr:`` would silently be overridden by a later one.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *base' merges are explicitly overridable
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first_line = seen.get(key)
+            except TypeError:
+                continue  # unhashable: the base loader reports it
+            line = key_node.start_mark.line + 1
+            if first_line is not None:
+                raise _DuplicateKeyError(key, first_line, line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_TAG = re.compile(r"constructor for the tag '([^']*)'")
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What is wrong with a YAML text, and the fix, for an error of :func:`_parse_yaml`."""
+    if isinstance(error, _DuplicateKeyError):
+        return (f"sets '{clip(str(error.key))}' twice in one mapping (lines {error.first_line} and {error.second_line}); keep one")
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    tag = _TAG.search(getattr(error, "problem", None) or "")
+    if tag:
+        name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+        return (f"uses the YAML tag '{clip(name)}'{where}, which qmtl does not load; "
+                f"remove the tag and write a plain value")
+    if isinstance(error, yaml.reader.ReaderError):
+        return (f"contains the control character U+{error.character:04X} at character "
+                f"{error.position}, which YAML does not allow; remove it")
+    return f"is not valid YAML{where}; fix its syntax"
+
+
+def _parse_yaml(text: str) -> Any:
+    """Parse YAML with :class:`_ConfigLoader`; too deep nesting is a UserError."""
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
+    except RecursionError:
+        raise UserError(f"nests deeper than {MAX_DEPTH} levels") from None
+
+
+def check_values(raw: Any, origin: str) -> None:
+    """Refuse a parsed YAML tree that cannot be a config value, naming the first problem.
+
+    Walks each distinct node once (aliased nodes are shared, not copied, by PyYAML), so a
+    "billion laughs" document is measured in time proportional to its size on disk.
+    Refuses: self-referencing aliases, more than :data:`MAX_EXPANDED_VALUES` values once
+    aliases are expanded, nesting deeper than :data:`MAX_DEPTH`, non-finite numbers and
+    values equal to a credential.  ``origin`` names the file or ``--set`` in messages.
+    """
+    expanded: dict[int, int] = {}
+    active: set[int] = set()
+
+    def visit(value: Any, path: tuple[Any, ...]) -> int:
+        def where() -> str:
+            key = clip(".".join(map(str, path)))
+            lead = "config key" if origin == "config" else f"{origin}: key"
+            return f"{lead} '{key}'" if key else origin
+
+        if id(value) in expanded:
+            return expanded[id(value)]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{where()} is {value}; every number must be finite, fix the value")
+        if isinstance(value, str):
+            variable = credential_variable(value)
+            if variable is not None:
+                raise UserError(
+                    f"{where()} holds the value of the credential variable {variable}; a "
+                    f"config never holds a credential (qmtl reads it from the environment), remove it"
+                )
+        if not isinstance(value, dict | list):
+            return 1
+        if id(value) in active:
+            raise UserError(f"{where()} contains itself through a YAML alias; write the value out")
+        if len(path) >= MAX_DEPTH:
+            raise UserError(f"{where()} nests deeper than {MAX_DEPTH} levels; flatten it")
+        active.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        size = 1
+        for key, item in items:
+            size += visit(key, path) + visit(item, (*path, key))
+            if size > MAX_EXPANDED_VALUES:
+                raise UserError(
+                    f"{where()} expands to over {MAX_EXPANDED_VALUES} values through YAML "
+                    f"aliases (*name); write the values out or reuse fewer aliases"
+                )
+        active.discard(id(value))
+        expanded[id(value)] = size
+        return size
+
+    visit(raw, ())
 
 
 def apply_override(raw: dict[str, Any], assignment: str) -> None:
-    """Apply ``key.path=value`` (value parsed as YAML) to the raw config dict in place."""
+    """Apply ``key.path=value`` (value parsed as YAML) to the raw config dict in place.
+
+    List entries are addressed by index (``tasks.0.weight=2``); a missing section is
+    created, an index must exist.
+    """
     if "=" not in assignment:
-        raise UserError(f"--set '{assignment}' is not key=value; write e.g. --set training.lr=0.01")
+        raise UserError(f"--set '{clip(assignment)}' is not key=value; write e.g. --set training.lr=0.01")
     path, text = assignment.split("=", 1)
     keys = path.strip().split(".")
+    if not all(key.strip() for key in keys):
+        raise UserError(
+            f"--set '{clip(assignment)}' has an empty key before '='; write a dotted path "
+            f"such as --set training.lr=0.01"
+        )
+    path = ".".join(keys)
+    origin = f"--set {clip(path)}"
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
+        value = _parse_yaml(text)
+    except UserError as error:
+        raise UserError(f"{origin}: the value {error}; write it out") from None
+    except _DuplicateKeyError as error:
+        raise UserError(f"{origin}: the value {_yaml_problem(error)}") from None
+    except yaml.YAMLError as error:
+        if _TAG.search(getattr(error, "problem", None) or ""):
+            raise UserError(f"{origin}: the value {_yaml_problem(error)}") from None
+        value = text  # not YAML (e.g. an unbalanced bracket): the literal text
+    check_values(value, origin)
     node: Any = raw
-    for depth, key in enumerate(keys[:-1]):
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-            continue
-        if not isinstance(node, dict):
-            raise UserError(f"--set {path}: '{'.'.join(keys[:depth])}' is not a section")
-        node = node.setdefault(key, {})
-    if isinstance(node, list) and keys[-1].isdigit() and int(keys[-1]) < len(node):
-        node[int(keys[-1])] = value
-    elif isinstance(node, dict):
-        node[keys[-1]] = value
-    else:
-        raise UserError(f"--set {path}: '{'.'.join(keys[:-1])}' is not a section")
+    for depth, key in enumerate(keys):
+        parent = ".".join(keys[:depth])
+        last = depth == len(keys) - 1
+        if isinstance(node, list):
+            if not (key.isascii() and key.isdigit()):
+                raise UserError(
+                    f"{origin}: '{parent}' is a list; address an entry by its index, e.g. "
+                    f"{parent}.0{'.' + '.'.join(keys[depth + 1:]) if not last else ''}=..."
+                )
+            index = int(key)
+            if index >= len(node):
+                valid = f"indices 0-{len(node) - 1}" if node else "no entries"
+                raise UserError(
+                    f"{origin}: index {index} is out of range; '{parent}' has {len(node)} "
+                    f"entr{'y' if len(node) == 1 else 'ies'} ({valid})"
+                )
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                if node.get(key) is None:  # a missing (or empty) section is created
+                    node[key] = {}
+                node = node[key]
+        else:
+            raise UserError(f"{origin}: '{parent}' is not a section")
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping with the safe loader; user errors for missing or bad files."""
+    """Read a YAML mapping with the strict safe loader; user errors for missing or bad files."""
     if not path.exists():
         raise UserError(f"config file '{path}' does not exist; check the path")
     if path.is_dir():
         raise UserError(f"config path '{path}' is a directory; give a YAML file")
+    origin = f"config file '{path}'"
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UserError(f"{origin} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit of a config; "
+                        f"check it is the YAML config and not a data file")
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError(f"{origin} is UTF-16 text; save it as UTF-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"config file '{path}' is not valid YAML{where}; fix its syntax") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UserError(
+            f"{origin} is not UTF-8 text (byte 0x{data[error.start]:02x} at line {line}); save it as UTF-8"
+        ) from None
+    try:
+        raw = _parse_yaml(text)
+    except UserError as error:
+        raise UserError(f"{origin} {error}; flatten it") from None
+    except yaml.YAMLError as error:
+        raise UserError(f"{origin} {_yaml_problem(error)}") from None
     if raw is None:
-        raise UserError(f"config file '{path}' is empty; start from experiments/configs/digits.yaml")
+        raise UserError(f"{origin} is empty; start from experiments/configs/digits.yaml")
     if not isinstance(raw, dict):
-        raise UserError(f"config file '{path}' must be a mapping of sections (data, tasks, model, ...)")
+        raise UserError(f"{origin} must be a mapping of sections (data, tasks, model, ...)")
+    check_values(raw, origin)
     return raw
 
 
 def validate_config(raw: dict[str, Any]) -> RunConfig:
-    """Validate a raw mapping, turning the first problem into a one-line UserError."""
+    """Validate a raw mapping strictly, turning the first problem into a one-line UserError."""
+    check_values(raw, "config")
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as error:

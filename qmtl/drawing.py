@@ -1,4 +1,4 @@
-"""Drawing a config's circuit: a text drawing and a PNG, for one example input."""
+"""Drawing a config's circuit: a text drawing and a figure (PNG by default), for one example input."""
 
 from __future__ import annotations
 
@@ -8,17 +8,51 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
+
 from qmtl.architectures import build_model  # noqa: E402
-from qmtl.config import load_config  # noqa: E402
+from qmtl.config import clip, load_config  # noqa: E402
 from qmtl.data import load_data  # noqa: E402
 from qmtl.devices import build_device  # noqa: E402
 from qmtl.errors import UserError  # noqa: E402
 from qmtl.training import seed_everything  # noqa: E402
 
 
+def figure_path(config_path: str, out: str | None) -> Path:
+    """Where the figure goes, checked before anything is built.
+
+    ``out`` is a file whose extension matplotlib can write (``.png``, ``.pdf``, ``.svg``,
+    ...) in an existing folder, or an existing folder that receives
+    ``<config>-circuit.png``; without ``out`` the figure goes next to the config.
+    """
+    default_name = f"{Path(config_path).stem}-circuit.png"
+    if out is None:
+        return Path(config_path).with_name(default_name)
+    path = Path(out)
+    if path.is_dir():
+        return path / default_name
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    suffix = path.suffix.lower().removeprefix(".")
+    examples = ", ".join(f".{name}" for name in ("png", "pdf", "svg"))
+    if not suffix or out.endswith(("/", "\\")):
+        raise UserError(f"--out '{clip(out)}' is neither an existing folder nor a file name with an "
+                        f"extension; give e.g. circuit.png (or {examples})")
+    if suffix not in formats:
+        raise UserError(f"--out '{clip(out)}': matplotlib cannot draw to '.{clip(suffix)}' files; use one of "
+                        f"{', '.join('.' + name for name in formats)}")
+    if not path.parent.is_dir():
+        raise UserError(f"--out '{clip(out)}': the folder '{clip(str(path.parent))}' does not exist; "
+                        f"create it or choose another path")
+    return path
+
+
 def draw_config(config_path: str, overrides: list[str] | None, out: str | None) -> tuple[str, Path]:
-    """Build the configured model (seeded initialisation) and draw its circuit."""
+    """Build the configured model (seeded initialisation) and draw its circuit.
+
+    Returns the text drawing and the path the figure was written to.
+    """
     config = load_config(config_path, overrides)
+    figure_file = figure_path(config_path, out)
     seed_everything(config.seed)
     data = load_data(config.data, config.tasks, config.seed)
     device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
@@ -28,10 +62,11 @@ def draw_config(config_path: str, overrides: list[str] | None, out: str | None) 
         raise UserError(f"architecture '{config.model.architecture}' has no single shared circuit to draw")
     example = data.train.subset(slice(0, 1)).features
     angles = model.encoder(example)[0].detach()
-    png = Path(out) if out else Path(config_path).with_name(f"{Path(config_path).stem}-circuit.png")
     figure, _ = circuit.draw_figure(angles)
     try:
-        figure.savefig(png, dpi=150, bbox_inches="tight")
+        figure.savefig(figure_file, dpi=150, bbox_inches="tight")
     except OSError as error:
-        raise UserError(f"cannot write '{png}' ({error.strerror}); choose another path with --out") from None
-    return circuit.draw(angles), png
+        raise UserError(
+            f"cannot write '{figure_file}' ({error.strerror}); choose another path with --out"
+        ) from None
+    return circuit.draw(angles), figure_file

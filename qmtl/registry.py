@@ -1,4 +1,8 @@
-"""What is installed and registered: versions, devices, data sets and methods."""
+"""What is installed and registered: versions, devices, data sets and methods.
+
+Only methods that can run are listed: an aggregator whose solver (quadprog, cvxpy, ...)
+is not importable is listed apart, with the command that installs it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,32 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def aggregator_availability() -> tuple[list[str], dict[str, str]]:
+    """Aggregators that build here, and the others mapped to why not (a one-line fix).
+
+    Each aggregator is built for two tasks with its defaults (torchjd checks that its
+    optional solvers are installed then) and aggregates a toy 2x3 Jacobian (which imports
+    and runs the solver), as the first training step would.
+    """
+    import torch
+
+    from qmtl.errors import UserError
+    from qmtl.strategies import AGGREGATORS
+
+    toy_jacobian = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]])
+    available, missing = [], {}
+    for name, spec in sorted(AGGREGATORS.items()):
+        try:
+            spec.build(name, 2, {})(toy_jacobian)
+        except UserError as error:
+            missing[name] = str(error)
+        except ImportError as error:
+            missing[name] = f"aggregator '{name}' cannot run: {error}"
+        else:
+            available.append(name)
+    return available, missing
+
+
 def describe() -> str:
     """A readable summary for ``qmtl info``."""
     from qmtl import __version__
@@ -22,7 +52,7 @@ def describe() -> str:
     from qmtl.architectures import ARCHITECTURES
     from qmtl.data import DATASETS
     from qmtl.devices import device_names
-    from qmtl.strategies import AGGREGATORS, WEIGHTINGS
+    from qmtl.strategies import WEIGHTINGS
 
     lines = [f"qmtl {__version__} (Python {platform.python_version()})"]
     lines += [f"  {package}: {_version(package)}" for package in _PACKAGES]
@@ -32,8 +62,10 @@ def describe() -> str:
         "architectures": sorted(ARCHITECTURES),
         "ansatze": sorted(ANSATZE),
         "weightings": sorted(WEIGHTINGS),
-        "aggregators": sorted(AGGREGATORS),
     }
+    available, missing = aggregator_availability()
+    sections["aggregators"] = available
     for title, names in sections.items():
         lines.append(f"{title}: {', '.join(names)}")
+    lines += [f"unavailable: {reason}" for reason in missing.values()]
     return "\n".join(lines)

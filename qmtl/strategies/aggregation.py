@@ -24,6 +24,7 @@ API: a resumed run restarts those statistics.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ from torchjd.autojac import jac_to_grad, mtl_backward
 
 from qmtl.errors import UserError
 from qmtl.strategies.base import MultiTaskStrategy
+from qmtl.strategies.options import aggregator_option
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class AggregatorSpec:
     paper: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
     needs_n_tasks: bool = False
+    solver_extra: str | None = None
+    """torchjd's extra (e.g. ``quadprog-projector``) that installs the solver it needs."""
 
     def build(self, name: str, n_tasks: int, options: Mapping[str, Any]) -> Aggregator:
         """Instantiate with ``options`` over the defaults; YAML lists become tensors."""
@@ -71,10 +75,9 @@ class AggregatorSpec:
                 f"unknown option(s) {', '.join(unknown)} for aggregator '{name}'; "
                 f"valid options: {', '.join(sorted(valid)) or 'none'}"
             )
+        hints = typing.get_type_hints(self.cls.__init__)
         kwargs = {
-            key: torch.tensor(value, dtype=torch.get_default_dtype())
-            if isinstance(value, list)
-            else value
+            key: aggregator_option(name, key, value, hints.get(key))
             for key, value in {**self.defaults, **options}.items()
         }
         if self.needs_n_tasks:
@@ -82,14 +85,18 @@ class AggregatorSpec:
         try:
             return self.cls(**kwargs)
         except (TypeError, ValueError) as error:
-            raise UserError(
-                f"bad options {dict(options)} for aggregator '{name}': {error}"
-            ) from error
+            raise UserError(f"bad options for aggregator '{name}': {error}") from error
+        except ImportError as error:  # torchjd checks its optional solvers when built
+            missing = str(error).split(" Install ")[0].rstrip(".")
+            install = (f'pip install "torchjd[{self.solver_extra}]"' if self.solver_extra
+                       else "pip install --force-reinstall torchjd")
+            raise UserError(f"aggregator '{name}' cannot run: {missing}; install it with {install}") from error
 
 
 AGGREGATORS: dict[str, AggregatorSpec] = {
     "upgrad": AggregatorSpec(
-        UPGrad, "Quinton & Rey, Jacobian Descent for Multi-Objective Optimization, 2024"
+        UPGrad, "Quinton & Rey, Jacobian Descent for Multi-Objective Optimization, 2024",
+        solver_extra="quadprog-projector",
     ),
     "mgda": AggregatorSpec(
         MGDA, "Sener & Koltun, Multi-Task Learning as Multi-Objective Optimization, NeurIPS 2018"
@@ -101,6 +108,7 @@ AGGREGATORS: dict[str, AggregatorSpec] = {
         CAGrad,
         "Liu et al., Conflict-Averse Gradient Descent for Multi-task Learning, NeurIPS 2021",
         defaults={"c": 0.4},
+        solver_extra="cagrad",
     ),
     "imtl_g": AggregatorSpec(
         IMTLG, "Liu et al., Towards Impartial Multi-task Learning, ICLR 2021"
@@ -113,6 +121,7 @@ AGGREGATORS: dict[str, AggregatorSpec] = {
         NashMTL,
         "Navon et al., Multi-Task Learning as a Bargaining Game, ICML 2022",
         needs_n_tasks=True,
+        solver_extra="nash-mtl",
     ),
     "graddrop": AggregatorSpec(
         GradDrop,
@@ -127,6 +136,7 @@ AGGREGATORS: dict[str, AggregatorSpec] = {
     "dualproj": AggregatorSpec(
         DualProj,
         "Lopez-Paz & Ranzato, Gradient Episodic Memory for Continual Learning, NeurIPS 2017",
+        solver_extra="quadprog-projector",
     ),
     "config": AggregatorSpec(
         ConFIG,
@@ -137,6 +147,7 @@ AGGREGATORS: dict[str, AggregatorSpec] = {
         FairGrad,
         "Ban & Ji, Fair Resource Allocation in Multi-Task Learning, ICML 2024",
         defaults={"alpha": 1.0},
+        solver_extra="fairgrad",
     ),
     "mean": AggregatorSpec(Mean, "arithmetic mean of the task gradients"),
     "sum": AggregatorSpec(Sum, "sum of the task gradients (the update of 'equal' weighting)"),
