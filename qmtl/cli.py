@@ -223,26 +223,6 @@ def cmd_backends(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_backends(args: argparse.Namespace) -> int:
-    import warnings
-
-    from qmtl.devices.targets import MAX_DENSITY_MATRIX_QUBITS, fake_backend, fake_backend_names
-
-    rows = [["backend", "qubits", "as device.noise (Aer)"]]
-    for name in fake_backend_names():
-        with warnings.catch_warnings():
-            # Some fake backends warn on construction that their error rates are illustrative;
-            # only their width matters here.
-            warnings.simplefilter("ignore")
-            qubits = fake_backend(name).num_qubits
-        usable = "yes" if qubits <= MAX_DENSITY_MATRIX_QUBITS else f"no (over {MAX_DENSITY_MATRIX_QUBITS} qubits)"
-        rows.append([name, str(qubits), usable])
-    print(_format_table(rows))
-    print("any of them runs as device.name=<backend> (Runtime local mode) and as qmtl submit --backend; "
-          "the model's n_qubits must not exceed its qubits")
-    return 0
-
-
 def cmd_info(args: argparse.Namespace) -> int:
     from qmtl.registry import describe
 
@@ -315,9 +295,6 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", help="sweep directory (default: runs/sweeps/<name>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=cmd_sweep)
-
-    backends = commands.add_parser("backends", help="the fake IBM backends: qubits, and which fit device.noise on Aer")
-    backends.set_defaults(handler=cmd_backends)
 
     backends = commands.add_parser("backends", help="the fake IBM backends: qubits, and which fit device.noise on Aer")
     backends.set_defaults(handler=cmd_backends)
