@@ -5,6 +5,9 @@ by ``layers`` variational layers (the encoding is repeated before every layer wh
 ``reupload`` is set — data re-uploading, Pérez-Salinas et al., Quantum 4, 226 (2020)).
 The QNode returns the expectation values of every Pauli word any task reads, from ONE
 execution, and broadcasts over the batch: the batch is one tape, not a Python loop.
+Only the live variational angles are parameters (:mod:`qmtl.lightcone`): ``weights`` is
+the vector of the angles that can change a measured value, in ``(layer, wire, rotation)``
+order, and a dead angle's gate is not queued.
 
 On a backprop simulator, when every word is a product of Z's, the QNode returns the
 computational-basis probabilities once and the expectation values follow as
@@ -24,6 +27,7 @@ import torch
 from torch import nn
 
 from qmtl.ansatz import Ansatz
+from qmtl.lightcone import data_angles, expand, live_angles
 from qmtl.observables import parse_pauli_word, to_observable
 
 _ROTATIONS = {"X": qml.RX, "Y": qml.RY, "Z": qml.RZ}
@@ -67,8 +71,6 @@ class SharedCircuit(nn.Module):
         self.observables = list(observables)
         self.rotation = _ROTATIONS[rotation]
         self.reupload = reupload
-        # Uniform in [0, 2π): the rotation period, as PennyLane's TorchLayer initialises.
-        self.weights = nn.Parameter(2 * torch.pi * torch.rand(ansatz.shape(layers, n_qubits)))
         diagonal = (
             diff_method == "backprop"
             and n_qubits <= MAX_DIAGONAL_QUBITS
@@ -78,6 +80,13 @@ class SharedCircuit(nn.Module):
             "signs", z_word_signs(self.observables, n_qubits) if diagonal else None, persistent=False
         )
         self.product_state_encoding = diff_method == "backprop"
+        (live,) = live_angles(
+            lambda markers, masks: self._queue(data_angles(n_qubits), markers[0], masks[0], gates=True),
+            [ansatz.shape(layers, n_qubits)], self.observables,
+        )
+        self.register_buffer("live", live, persistent=False)
+        # Uniform in [0, 2π): the rotation period, as PennyLane's TorchLayer initialises.
+        self.weights = nn.Parameter(2 * torch.pi * torch.rand(int(live.sum())))
         self.qnode = qml.QNode(self._circuit, device, interface="torch", diff_method=diff_method)
 
     def _encode(self, angles: torch.Tensor) -> None:
@@ -104,18 +113,23 @@ class SharedCircuit(nn.Module):
             state = (state[..., :, None] * factors[..., wire, None, :]).flatten(-2)
         return state
 
-    def _circuit(self, angles: torch.Tensor, weights: torch.Tensor, gates: bool = False) -> list:
-        """The circuit; ``gates=True`` gives its textbook form (encoding gates, one
-        expectation value per word), as drawn and as hardware runs it."""
+    def _queue(self, angles: torch.Tensor, weights: torch.Tensor, live: torch.Tensor,
+               gates: bool) -> None:
+        """Encoding and layers for full-layout ``weights``, queueing the ``live`` rotations."""
         wires = list(range(self.n_qubits))
         for layer in range(self.layers):
             if layer == 0 and self.product_state_encoding and not gates:
                 qml.StatePrep(self.encoded_state(angles), wires=wires, validate_norm=False)
             elif layer == 0 or self.reupload:
                 self._encode(angles)
-            self.ansatz.apply_layer(weights[layer], wires, layer)
+            self.ansatz.apply_layer(weights[layer], wires, layer, live[layer])
+
+    def _circuit(self, angles: torch.Tensor, weights: torch.Tensor, gates: bool = False) -> list:
+        """The circuit for the live angles ``weights``; ``gates=True`` gives its textbook
+        form (encoding gates, one expectation value per word), as drawn and as hardware runs it."""
+        self._queue(angles, expand(weights, self.live), self.live, gates)
         if self.signs is not None and not gates:
-            return qml.probs(wires=wires)
+            return qml.probs(wires=list(range(self.n_qubits)))
         return [qml.expval(to_observable(word)) for word in self.observables]
 
     def forward(self, angles: torch.Tensor) -> torch.Tensor:

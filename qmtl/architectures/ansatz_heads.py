@@ -9,8 +9,10 @@ all tasks; task *t* appends ``head_layers`` layers of the ``head_ansatz``,
           |\\psi_t\\rangle = V(\\phi_t)\\,U(\\theta)\\,S(x)\\,|0\\rangle,
 
 with an affine readout over the task's few expectation values (or none).  The quantum head
-has ``head_layers x n_qubits x k`` angles, so head parameters grow linearly in the number of
-tasks while the shared part stays fixed.  Head layers are numbered after the shared ones
+has at most ``head_layers x n_qubits x k`` angles: only those that can change the task's
+measured words are parameters (:mod:`qmtl.lightcone`; e.g. the last ``hardware_efficient``
+layer's RZ angles before Z-basis measurements are not), so head parameters grow linearly in
+the number of tasks while the shared part stays fixed.  Head layers are numbered after the shared ones
 (for ansatze whose entangling range depends on the layer) and re-upload the encoding when
 ``model.encoding.reupload`` is set.
 """
@@ -21,7 +23,6 @@ from collections.abc import Mapping
 
 import pennylane as qml
 import torch
-from torch import nn
 
 from qmtl.ansatz import Ansatz, get_ansatz
 from qmtl.architectures.options import positive_int, read_options
@@ -38,20 +39,19 @@ class AnsatzBlock(TaskBlock):
 
     def __init__(self, ansatz: Ansatz, layers: int, n_qubits: int, first_layer: int,
                  rotation: str, reupload: bool) -> None:
-        super().__init__()
+        super().__init__(ansatz.shape(layers, n_qubits))
         self.ansatz = ansatz
         self.first_layer = first_layer
         self.rotation = rotation
         self.reupload = reupload
         self.wires = list(range(n_qubits))
-        self.weights = nn.Parameter(uniform_angles(*ansatz.shape(layers, n_qubits)))
 
-    def angles(self) -> torch.Tensor:
-        return self.weights
+    def initial(self, n_angles: int) -> torch.Tensor:
+        return uniform_angles(n_angles)
 
-    def apply(self, weights: torch.Tensor, angles: torch.Tensor) -> None:
+    def apply(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
         variational_layers(self.ansatz, weights, angles, self.wires, self.rotation, self.reupload,
-                           first_layer=self.first_layer)
+                           first_layer=self.first_layer, live=live)
 
 
 def build_ansatz_heads(

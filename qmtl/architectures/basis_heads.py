@@ -5,7 +5,10 @@ Task *t* rotates every wire its Pauli words touch by its own general rotation
 measures its words: it reads
 :math:`\\langle \\psi | R_t^\\dagger \\mathbf{P}_t R_t | \\psi \\rangle`, its Pauli words in a
 learnt basis.  The rotations start at zero, where the model IS hard sharing (Caruana
-1997) with the same weights; each task adds ``3 x (wires it measures)`` angles.  The
+1997) with the same weights; each task adds at most ``3 x (wires it measures)`` angles.
+Only the angles that can change the task's words are parameters (:mod:`qmtl.lightcone`):
+before a Z measurement the last :math:`R_Z(\\omega)` commutes with Z and is dropped, so a
+wire measured in Z costs 2 angles, one measured in X or Y all 3.  The
 rotations are the task blocks of :mod:`qmtl.architectures.task_blocks`, so on simulators
 the shared state is computed once and all tasks' rotations run in one broadcast execution.
 No single paper defines this variant: it is hard sharing with a learnt readout basis per
@@ -18,9 +21,8 @@ from collections.abc import Mapping, Sequence
 
 import pennylane as qml
 import torch
-from torch import nn
 
-from qmtl.ansatz import get_ansatz
+from qmtl.ansatz import Ansatz, get_ansatz
 from qmtl.architectures.options import read_options
 from qmtl.architectures.parts import build_encoder, build_readouts
 from qmtl.architectures.task_blocks import TaskBlock, TaskBlockCircuit, TaskBlockModel
@@ -30,26 +32,29 @@ from qmtl.observables import word_wires
 NAME = "basis_heads"
 
 
+# One layer of general rotations R_Z(omega) R_Y(theta) R_Z(phi) (qml.Rot), no entangler.
+ROTATION_LAYER = Ansatz("rotations", (qml.RZ, qml.RY, qml.RZ), lambda wires, layer: None, fused=qml.Rot)
+
+
 class BasisBlock(TaskBlock):
     """``qml.Rot`` on each wire the task measures; zero angles (identity) elsewhere.
 
     The block layout covers every wire any task measures, so that all tasks' blocks queue
-    the same gates and run in one broadcast execution.
+    the same gates and run in one broadcast execution; the task's own wires are its
+    candidate angles.
     """
 
     def __init__(self, own_wires: Sequence[int], all_wires: Sequence[int]) -> None:
-        super().__init__()
         self.all_wires = list(all_wires)
-        self.register_buffer("rows", torch.tensor([self.all_wires.index(w) for w in own_wires]))
-        self.rotations = nn.Parameter(torch.zeros(len(own_wires), 3))
+        candidates = torch.zeros(len(self.all_wires), 3, dtype=torch.bool)
+        candidates[[self.all_wires.index(w) for w in own_wires]] = True
+        super().__init__(candidates.shape, candidates)
 
-    def angles(self) -> torch.Tensor:
-        full = self.rotations.new_zeros(len(self.all_wires), 3)
-        return full.index_copy(0, self.rows, self.rotations)
+    def initial(self, n_angles: int) -> torch.Tensor:
+        return torch.zeros(n_angles)
 
-    def apply(self, weights: torch.Tensor, angles: torch.Tensor) -> None:
-        for index, wire in enumerate(self.all_wires):
-            qml.Rot(weights[..., index, 0], weights[..., index, 1], weights[..., index, 2], wires=wire)
+    def apply(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
+        ROTATION_LAYER.apply_layer(weights, self.all_wires, 0, live)
 
 
 def build_basis_heads(

@@ -5,7 +5,8 @@ Task *t* predicts :math:`y_t = h_t(f_{\\theta_t}(E_{\\omega_t}(x)))` with its ow
 multi-task model's shared circuit) and its own readout :math:`h_t`; no parameter is
 shared, so ``shared_parameters()`` is empty.  All tasks' circuits run in one broadcast
 execution (:class:`~qmtl.architectures.stacked.StackedCircuits`), measuring the union of
-the tasks' words, of which each task reads its own.
+the tasks' words, of which each task reads its own; task *t*'s circuit keeps only the
+angles that can change task *t*'s words.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class IndependentTasksModel(MultiTaskModel):
         }
 
     def circuit_weights(self) -> list[nn.Parameter]:
-        """Per task, in ``task_names`` order, its circuit's weights."""
+        """Per task, in ``task_names`` order, its circuit's live angles."""
         return list(self.circuits.weights)
 
     def task_parameters(self) -> list[list[nn.Parameter]]:
@@ -65,5 +66,6 @@ def independent_parts(
     circuits = StackedCircuits(
         len(config.tasks), model.n_qubits, get_ansatz(model.ansatz.name), model.ansatz.layers, words,
         device, diff_method, model.encoding.rotation, model.encoding.reupload,
+        read_words=[task.observables for task in config.tasks],
     )
     return encoders, circuits, build_readouts(config.tasks), columns

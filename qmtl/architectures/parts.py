@@ -60,15 +60,16 @@ def encode(rotation: str, angles: torch.Tensor, wires: Sequence[int]) -> None:
 
 def variational_layers(
     ansatz: Ansatz, weights: torch.Tensor, angles: torch.Tensor, wires: Sequence[int],
-    rotation: str, reupload: bool, first_layer: int = 0,
+    rotation: str, reupload: bool, first_layer: int = 0, live: torch.Tensor | None = None,
 ) -> None:
     """``weights.shape[-3]`` ansatz layers numbered from ``first_layer``; the angles are
-    encoded before the circuit's first layer and, with ``reupload``, before every layer."""
+    encoded before the circuit's first layer and, with ``reupload``, before every layer.
+    ``live`` (shape ``weights.shape[-3:]``, default all) says which rotations to queue."""
     for offset in range(weights.shape[-3]):
         layer = first_layer + offset
         if layer == 0 or reupload:
             encode(rotation, angles, wires)
-        ansatz.apply_layer(weights[..., offset, :, :], wires, layer)
+        ansatz.apply_layer(weights[..., offset, :, :], wires, layer, None if live is None else live[offset])
 
 
 def uniform_angles(*shape: int) -> torch.Tensor:

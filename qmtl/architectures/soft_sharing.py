@@ -1,22 +1,36 @@
-"""Soft parameter sharing: one circuit per task, pulled together by an L2 penalty.
+r"""Soft parameter sharing: one circuit per task, pulled together by a penalty.
 
 Duong, Cohn, Bird, Cook, "Low Resource Dependency Parsing: Cross-lingual Parameter
 Sharing in a Neural Network Parser", ACL 2015.  Each task has its own encoder, circuit
-weights :math:`\\theta_t` and readout (as in the single-task baseline); instead of sharing
-the circuit, the training objective adds
+angles :math:`\theta_t` and readout (as in the single-task baseline); instead of sharing
+the circuit, the training objective adds a penalty :math:`R(\theta)` on the differences
+between every pair of tasks' circuit angles, with :math:`\lambda` = ``model.options.penalty``
+(default 0.01) and its form chosen by ``model.options.penalty_kind``:
 
-.. math:: R(\\theta) = \\lambda \\sum_{s < t} \\lVert \\theta_s - \\theta_t \\rVert_2^2,
+* ``circular`` (default): circuit angles are angles, defined modulo :math:`2\pi`, so the
+  penalty is periodic,
 
-the squared distance between every pair of tasks' circuit weights, with
-:math:`\\lambda` = ``model.options.penalty`` (default 0.01).  :math:`\\partial R /
-\\partial \\theta_t = 2\\lambda \\sum_{s \\ne t} (\\theta_t - \\theta_s)` pulls each task's
-circuit towards the others'.  The model exposes :math:`R` as ``regularization()``; the
-trainer adds it to the objective.
+  .. math:: R(\theta) = \lambda \sum_{s<t} \sum_i \big(1 - \cos(\theta_{s,i} - \theta_{t,i})\big),
+
+  the negative log-likelihood (up to a constant) of a von Mises prior of concentration
+  :math:`\lambda` on each difference (Mardia & Jupp, *Directional Statistics*, Wiley 2000,
+  Sec. 3.5).  It is zero exactly for circuits equal modulo :math:`2\pi`, and
+  :math:`\partial R / \partial \theta_{t,i} = \lambda \sum_{s \ne t} \sin(\theta_{t,i} -
+  \theta_{s,i})` pulls two angles together along the shorter arc: 0.1 and
+  :math:`2\pi - 0.1` meet at 0, not at :math:`\pi`.  Near agreement
+  :math:`1 - \cos d \approx d^2/2`, half the ``l2`` penalty.
+* ``l2``: the squared Euclidean distance of Duong et al.,
+  :math:`R(\theta) = \lambda \sum_{s<t} \lVert \theta_s - \theta_t \rVert_2^2`, which treats
+  angles as reals (a difference of :math:`2\pi` is penalised although the circuits agree).
+
+Angles are compared where both circuits have a live angle (:mod:`qmtl.lightcone`); a dead
+angle can take any value without changing its circuit, so it is not pulled.  The model
+exposes :math:`R` as ``regularization()``; the trainer adds it to the objective.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pennylane as qml
 import torch
@@ -26,30 +40,48 @@ from qmtl.architectures.options import non_negative_float, read_options
 from qmtl.architectures.stacked import StackedCircuits
 from qmtl.config import RunConfig
 from qmtl.encoders import AngleEncoder
+from qmtl.errors import UserError
 from qmtl.model import Readout
 
 NAME = "soft_sharing"
 
+#: Penalty on the angle differences ``d`` of one pair of tasks, by ``penalty_kind``.
+PENALTIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "circular": lambda d: (1 - torch.cos(d)).sum(),
+    "l2": lambda d: d.pow(2).sum(),
+}
+
 
 class SoftSharingModel(IndependentTasksModel):
-    """Independent per-task models plus the pairwise L2 penalty on their circuit weights."""
+    """Independent per-task models plus the pairwise penalty on their circuit angles."""
 
     def __init__(self, encoders: dict[str, AngleEncoder], circuits: StackedCircuits,
-                 heads: dict[str, Readout], columns: dict[str, list[int]], penalty: float) -> None:
+                 heads: dict[str, Readout], columns: dict[str, list[int]], penalty: float,
+                 penalty_kind: str = "circular") -> None:
         super().__init__(encoders, circuits, heads, columns)
         self.penalty = penalty
+        self.penalty_kind = penalty_kind
 
     def regularization(self) -> torch.Tensor:
-        weights = torch.stack([w.flatten() for w in self.circuit_weights()])
-        # Explicit differences (each pair counted twice): the closed form K sum|w|^2 - |sum w|^2
-        # cancels catastrophically in float32 once the circuits have been pulled together.
-        differences = weights[:, None, :] - weights[None, :, :]
-        return self.penalty * differences.pow(2).sum() / 2
+        angles, live = self.circuits.full_weights(), self.circuits.live
+        pair_penalty = PENALTIES[self.penalty_kind]
+        total = angles[0].new_zeros(())
+        for s in range(len(angles)):
+            for t in range(s + 1, len(angles)):
+                both = live[s] & live[t]
+                total = total + pair_penalty(angles[s][both] - angles[t][both])
+        return self.penalty * total
 
 
 def build_soft_sharing(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> SoftSharingModel:
-    options = read_options(NAME, config.model.options, {"penalty": 0.01})
+    options = read_options(NAME, config.model.options, {"penalty": 0.01, "penalty_kind": "circular"})
     penalty = non_negative_float(NAME, options, "penalty")
-    return SoftSharingModel(*independent_parts(config, input_dims, device, diff_method), penalty)
+    kind = options["penalty_kind"]
+    if kind not in PENALTIES:
+        raise UserError(
+            f"model.options.penalty_kind = {kind!r} for architecture '{NAME}' must be one of "
+            f"{', '.join(PENALTIES)} (circular: periodic in 2π, the default)"
+        )
+    return SoftSharingModel(*independent_parts(config, input_dims, device, diff_method), penalty, kind)

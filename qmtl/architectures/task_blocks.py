@@ -12,6 +12,11 @@ the batch of prefix states is repeated once per task (``qml.StatePrep``, rows
 rows to one execution instead of another circuit.  Rows measure the union of the tasks'
 words; each task keeps its own columns.  Any other device gets one full circuit per task
 (prefix + block, measuring that task's words), all in one ``qml.execute`` batch.
+
+Only live angles are parameters (:mod:`qmtl.lightcone`): a block angle is live when it can
+change its task's words, a prefix angle when it can change some task's words through that
+task's block.  Gates whose angle is dead are not queued (a gate live in some tasks' blocks
+is queued in the stacked execution, with angle 0, the identity, for the others).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from qmtl.ansatz import Ansatz
 from qmtl.architectures.parts import uniform_angles, variational_layers
 from qmtl.circuit import MAX_DIAGONAL_QUBITS, z_word_signs
 from qmtl.encoders import AngleEncoder, Features
+from qmtl.lightcone import data_angles, expand, live_angles
 from qmtl.model import MultiTaskModel, Readout
 from qmtl.observables import canonical_word, parse_pauli_word, to_observable
 
@@ -34,16 +40,37 @@ SIMULATOR = "default.qubit"
 
 
 class TaskBlock(nn.Module, abc.ABC):
-    """One task's block; every task's block of a model queues the same gate layout."""
+    """One task's block; every task's block of a model queues the same gate layout.
+
+    The block's angles have the shape ``layout``; ``candidates`` (default: all) are those the
+    block may train.  The circuit decides which candidates are live and calls
+    :meth:`allocate`, which creates the parameter ``weights`` of the live angles only.
+    """
+
+    def __init__(self, layout: Sequence[int], candidates: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.layout = tuple(layout)
+        mask = torch.ones(self.layout, dtype=torch.bool) if candidates is None else candidates
+        self.register_buffer("candidates", mask, persistent=False)
 
     @abc.abstractmethod
+    def initial(self, n_angles: int) -> torch.Tensor:
+        """Initial values of ``n_angles`` live angles."""
+
+    @abc.abstractmethod
+    def apply(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
+        """Queue the block's gates whose ``live`` entry is set, for full-layout ``weights``
+        (leading broadcast dimension allowed); ``angles`` are the encoded inputs, for blocks
+        that re-upload them."""
+
+    def allocate(self, live: torch.Tensor) -> None:
+        """Keep the angles of ``live`` (shape ``layout``) as this block's parameter."""
+        self.register_buffer("live", live, persistent=False)
+        self.weights = nn.Parameter(self.initial(int(live.sum())))
+
     def angles(self) -> torch.Tensor:
-        """This task's block angles, in the layout shared by all tasks' blocks."""
-
-    @abc.abstractmethod
-    def apply(self, weights: torch.Tensor, angles: torch.Tensor) -> None:
-        """Queue the block's gates for ``weights`` (leading broadcast dimension allowed);
-        ``angles`` are the encoded inputs, for blocks that re-upload them."""
+        """This task's block angles in the layout shared by all tasks' blocks, 0 where dead."""
+        return expand(self.weights, self.live)
 
 
 class TaskBlockCircuit(nn.Module):
@@ -59,9 +86,24 @@ class TaskBlockCircuit(nn.Module):
         self.ansatz = ansatz
         self.rotation = rotation
         self.reupload = reupload
-        self.weights = nn.Parameter(uniform_angles(*ansatz.shape(layers, n_qubits)))
         self.blocks = nn.ModuleList(blocks)
         self.task_words = [[canonical_word(word) for word in words] for words in task_words]
+        shape = ansatz.shape(layers, n_qubits)
+        prefix_live = torch.zeros(shape, dtype=torch.bool)
+        block_live = []
+        for block, words in zip(blocks, self.task_words):
+            def queue(markers: list[torch.Tensor], masks: list[torch.Tensor], block: TaskBlock = block) -> None:
+                data = data_angles(n_qubits)
+                variational_layers(ansatz, markers[0], data, self.wires, rotation, reupload, live=masks[0])
+                block.apply(markers[1], data, masks[1])
+            prefix, own = live_angles(queue, [shape, block.layout], words, [None, block.candidates])
+            prefix_live |= prefix
+            block_live.append(own)
+        self.register_buffer("live", prefix_live, persistent=False)
+        self.weights = nn.Parameter(uniform_angles(int(prefix_live.sum())))
+        for block, own in zip(blocks, block_live):
+            block.allocate(own)
+        self.register_buffer("block_queued", torch.stack(block_live).any(dim=0), persistent=False)
         self.words = list(dict.fromkeys(word for words in self.task_words for word in words))
         self.columns = [[self.words.index(word) for word in words] for words in self.task_words]
         self.device = device
@@ -81,7 +123,8 @@ class TaskBlockCircuit(nn.Module):
         )
 
     def _prefix(self, angles: torch.Tensor) -> None:
-        variational_layers(self.ansatz, self.weights, angles, self.wires, self.rotation, self.reupload)
+        variational_layers(self.ansatz, expand(self.weights, self.live), angles, self.wires, self.rotation,
+                           self.reupload, live=self.live)
 
     def _prefix_state(self, angles: torch.Tensor) -> torch.Tensor:
         self._prefix(angles)
@@ -90,7 +133,7 @@ class TaskBlockCircuit(nn.Module):
     def _stacked_blocks(self, states: torch.Tensor, weights: torch.Tensor, angles: torch.Tensor) -> list:
         # The prefix state is already normalised: skip StatePrep's renormalisation.
         qml.StatePrep(states, wires=self.wires, normalize=False)
-        self.blocks[0].apply(weights, angles)
+        self.blocks[0].apply(weights, angles, self.block_queued)
         if self.signs is not None:
             return qml.probs(wires=self.wires)
         return [qml.expval(to_observable(word)) for word in self.words]
@@ -116,7 +159,7 @@ class TaskBlockCircuit(nn.Module):
         for block, words in zip(self.blocks, self.task_words):
             with qml.queuing.AnnotatedQueue() as queue:
                 self._prefix(angles)
-                block.apply(block.angles(), angles)
+                block.apply(block.angles(), angles, block.live)
                 for word in words:
                     qml.expval(to_observable(word))
             tapes.append(qml.tape.QuantumScript.from_queue(queue))

@@ -7,7 +7,7 @@ VALID = {
     "ansatz_heads": "head_ansatz, head_layers",
     "basis_heads": "none",
     "qmoe": "expert_layers, expert_qubits, experts",
-    "soft_sharing": "penalty",
+    "soft_sharing": "penalty, penalty_kind",
     "single_task": "none",
     "classical": "match_parameters, width",
 }
@@ -34,6 +34,7 @@ def test_typo_gets_a_suggestion(make_model):
 
 @pytest.mark.parametrize(("architecture", "options"), [
     ("ansatz_heads", {"head_layers": 0}), ("qmoe", {"experts": 1.5}), ("soft_sharing", {"penalty": -1}),
+    ("soft_sharing", {"penalty_kind": "cosine"}),
 ])
 def test_bad_values(make_model, architecture, options):
     with pytest.raises(UserError, match=f"model.options.{next(iter(options))} = "):

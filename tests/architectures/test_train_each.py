@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import torch
 
 from qmtl.architectures import ARCHITECTURES
 from qmtl.config import validate_config
@@ -23,9 +24,10 @@ def test_trains_one_epoch(tiny_config, tmp_path, architecture):
     assert final["parameters"]["total"] > 0
 
 
-def _squared_distances(weights) -> float:
-    weights = [w.detach() for w in weights]
-    return sum(float(((a - b) ** 2).sum()) for i, a in enumerate(weights) for b in weights[i + 1:])
+def _circular_distances(model) -> float:
+    angles, live = [w.detach() for w in model.circuits.full_weights()], model.circuits.live
+    return sum(float((1 - torch.cos(angles[s] - angles[t])[live[s] & live[t]]).sum())
+               for s in range(len(angles)) for t in range(s + 1, len(angles)))
 
 
 def test_trainer_applies_the_soft_sharing_penalty(tiny_config, tmp_path):
@@ -36,9 +38,9 @@ def test_trainer_applies_the_soft_sharing_penalty(tiny_config, tmp_path):
     for penalty in (0.0, 1.0):
         tiny_config["model"]["options"] = {"penalty": penalty}
         trainer = Trainer(validate_config(tiny_config), RunDir(tmp_path / f"run{penalty}"), progress=False)
-        initial = _squared_distances(trainer.model.circuit_weights())
+        initial = _circular_distances(trainer.model)
         trainer.run()
-        distances[penalty] = _squared_distances(trainer.model.circuit_weights())
+        distances[penalty] = _circular_distances(trainer.model)
     assert distances[1.0] < 0.9 * distances[0.0] and distances[1.0] < 0.9 * initial
 
 
