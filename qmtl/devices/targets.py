@@ -1,5 +1,5 @@
-"""Resolve a :class:`DeviceConfig` to a Qiskit target: an ``EstimatorV2`` plus the pass
-manager that turns a virtual circuit into that target's ISA circuit.
+"""Resolve a :class:`DeviceConfig` to a Qiskit target: an ``EstimatorV2``-shaped estimator
+plus the pass manager that turns a virtual circuit into that target's ISA circuit.
 
 Targets
 -------
@@ -7,12 +7,17 @@ Targets
   (``save_expectation_value``) and, when a precision ``p`` is set, adds ``N(0, p)`` noise
   seeded by ``run_options['seed_simulator']``.  With a noise model the density-matrix method
   gives the exact noisy expectation value before that sampling noise.
-* ``fake_<backend>``: :class:`qiskit_ibm_runtime.EstimatorV2` with ``mode=<fake backend>``, the
-  Runtime *local testing mode*; it wraps ``BackendEstimatorV2`` over the backend's noisy Aer
-  simulator and measures ``ceil(1/p**2)`` shots.  Its seed is ``options.simulator.seed_simulator``
-  (see ``qiskit_ibm_runtime/fake_provider/local_service.py``).
-* ``ibm:<name>``: the same Runtime estimator on ``QiskitRuntimeService().backend(name)``, in
-  job, ``Batch`` or ``Session`` mode.
+* ``fake_<backend>``: Runtime's client-side Estimator
+  (:class:`qiskit_ibm_runtime.executor_estimator.Estimator`, built on the Executor) with
+  ``mode=<fake backend>``, the Runtime *local testing mode*: twirling, gate folding and
+  dynamical decoupling transform the circuits on the client, the Executor samples them on
+  the backend's noisy Aer simulator, and TREX / ZNE post-process the counts on the client --
+  so ``device.mitigation`` is applied offline exactly as on hardware.  It measures
+  ``ceil(1/p**2)`` shots; its seed (shots and twirling randomizations) is
+  ``options.simulator.seed_simulator`` (``fake_provider/executor/run_quantum_program.py``).
+* ``ibm:<name>``: the same Estimator on ``QiskitRuntimeService().backend(name)``, in job,
+  ``Batch`` or ``Session`` mode.  Its ``run(pubs)`` and results have the ``EstimatorV2``
+  shape, so the device sends one call per training step whatever the target.
 
 Shots and precision are related by the Runtime convention ``precision = 1/sqrt(shots)``.
 """
@@ -34,7 +39,7 @@ from qiskit_aer.noise import NoiseModel
 from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
 
 from qmtl.devices.noise import load_noise_model, looks_like_path
-from qmtl.devices.spec import DeviceConfig
+from qmtl.devices.spec import DeviceConfig, MitigationConfig
 from qmtl.errors import UserError, unknown_name
 
 QISKIT_NAMES = ("aer",)
@@ -59,6 +64,8 @@ class Target:
     """The Runtime backend (fake or real) whose timings estimate QPU time; else ``None``."""
     base_seed: int | None = None
     """Simulator seed of the run; ``None`` for real hardware."""
+    mitigation: MitigationConfig | None = None
+    """Error mitigation the Runtime Estimator applies in every call; ``None`` for none."""
 
     def reseed(self, call: int) -> None:
         """Seed the simulator for primitive call number ``call``.
@@ -74,7 +81,6 @@ class Target:
             self.estimator.options.run_options["seed_simulator"] = seed
         else:  # Runtime local testing mode
             self.estimator.options.simulator.seed_simulator = seed
-            self.backend.set_options(seed_simulator=seed)
 
 
 @cache
@@ -192,21 +198,24 @@ def _aer_target(config: DeviceConfig, seed: int, precision: float | None,
 def _runtime_target(config: DeviceConfig, seed: int, precision: float | None, backend: Any,
                     local: bool) -> Target:
     from qiskit_ibm_runtime import Batch, Session
-    from qiskit_ibm_runtime import EstimatorV2 as RuntimeEstimatorV2
+    from qiskit_ibm_runtime.executor_estimator import Estimator
 
+    from qmtl.hardware.mitigation import apply_mitigation
+
+    estimator = Estimator(mode=backend)
+    apply_mitigation(estimator.options, config.mitigation)  # checked before any session opens
     session = {"job": None, "batch": Batch, "session": Session}[config.mode]
-    session = session(backend=backend) if session else None
-    estimator = RuntimeEstimatorV2(mode=session or backend)
+    if session is not None:
+        session = session(backend=backend)
+        estimator = Estimator(mode=session, options=estimator.options)
     if config.shots is not None:
         estimator.options.default_shots = config.shots
     elif precision is not None:
         estimator.options.default_precision = precision
     if local:
-        # Local mode reads options.simulator.seed_simulator but drops a falsy seed (0), so
-        # the wrapped simulator gets the seed as a backend option too.
         estimator.options.simulator.seed_simulator = seed
-        backend.set_options(seed_simulator=seed)
     manager = generate_preset_pass_manager(
         config.optimization_level, backend=backend, seed_transpiler=seed)
     return Target(backend.name, estimator, manager, backend.num_qubits,
-                  config.max_rows_per_call, session, backend, base_seed=seed if local else None)
+                  config.max_rows_per_call, session, backend, base_seed=seed if local else None,
+                  mitigation=config.mitigation)

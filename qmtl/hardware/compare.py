@@ -1,12 +1,18 @@
-"""Per-task test metrics of the same circuits on the backend and on two simulators.
+"""Per-task test metrics of the same circuits on the backend and on two simulators, and
+how far each source's expectation values are from the exact ones.
 
 * ``exact`` -- ``default.qubit``: the run's model as trained, no shot or hardware noise.
 * ``noisy simulator`` -- Aer with the backend's noise model, coupling map and basis gates
   (``device.noise = fake_<backend>``), same shots; only where a fake twin of the backend
   exists and fits Aer's density-matrix limit.  Runtime mitigation cannot run on Aer, so
   this row is always unmitigated.
-* ``backend (<variant>)`` -- the submitted jobs, unmitigated and with the requested
-  mitigation (marked ``not applied`` where local testing mode ignored it).
+* ``backend (<variant>)`` -- the submitted jobs, unmitigated and with each mitigation
+  variant (marked ``NOT applied`` should Runtime report an option as ignored).
+
+Besides the metrics, every source gets ``evs_error``: the mean and the maximum over
+examples and observables of ``|<O> - <O>_exact|``, with ``<O>_exact`` from exact Aer on the
+same circuits, and the shots the source executed -- what the accuracy of the expectation
+values cost.
 """
 
 from __future__ import annotations
@@ -44,22 +50,43 @@ def exact_metrics(run_path: Path) -> dict:
     return evaluate_run(run_path, "test", EXACT_REFERENCE)
 
 
-def noisy_simulator(noise_name: str | None, circuit: Any, angles: torch.Tensor, shots: int,
-                    seed: int, optimization_level: int) -> tuple[np.ndarray | None, str]:
-    """Values on Aer with ``noise_name``'s noise model, or ``None`` and the reason."""
-    if noise_name is None:
-        return None, "no fake twin of this backend: noisy simulation unavailable"
-    try:
-        target = resolve_target(DeviceConfig(name="aer", noise=noise_name, shots=shots,
-                                             optimization_level=optimization_level), seed)
-    except UserError as error:
-        return None, f"noisy simulation unavailable: {error}"
+def aer_values(config: DeviceConfig, circuit: Any, angles: torch.Tensor, seed: int
+               ) -> np.ndarray:
+    """``(n_examples, n_obs)`` circuit values on the Aer target ``config`` (one call)."""
+    target = resolve_target(config, seed)
     plans = plan_circuits(circuit, angles, target.pass_manager)
     result = target.estimator.run([(p.compiled.isa, [[o] for o in p.compiled.observables], p.rows)
                                    for p in plans]).result()
     evs = [np.asarray(r.data.evs, dtype=float).reshape(len(p.compiled.observables), -1)
            for p, r in zip(plans, result)]
-    return assemble(plans, evs, len(angles)), f"Aer + {noise_name} noise model, {shots} shots"
+    return assemble(plans, evs, len(angles))
+
+
+def exact_values(circuit: Any, angles: torch.Tensor, seed: int, optimization_level: int
+                 ) -> np.ndarray:
+    """Exact expectation values of the circuit's observables (Aer, no shots, no noise)."""
+    return aer_values(DeviceConfig(name="aer", optimization_level=optimization_level),
+                      circuit, angles, seed)
+
+
+def noisy_simulator(noise_name: str | None, circuit: Any, angles: torch.Tensor, shots: int,
+                    seed: int, optimization_level: int) -> tuple[np.ndarray | None, str]:
+    """Values on Aer with ``noise_name``'s noise model, or ``None`` and the reason."""
+    if noise_name is None:
+        return None, "no fake twin of this backend: noisy simulation unavailable"
+    config = DeviceConfig(name="aer", noise=noise_name, shots=shots,
+                          optimization_level=optimization_level)
+    try:
+        values = aer_values(config, circuit, angles, seed)
+    except UserError as error:
+        return None, f"noisy simulation unavailable: {error}"
+    return values, f"Aer + {noise_name} noise model, {shots} shots"
+
+
+def evs_error(values: np.ndarray, exact: np.ndarray) -> dict[str, float]:
+    """Mean and max of ``|values - exact|`` over every example and observable."""
+    error = np.abs(np.asarray(values) - np.asarray(exact))
+    return {"mean": float(error.mean()), "max": float(error.max())}
 
 
 def write_comparison(path: Path, comparison: dict) -> None:
@@ -67,14 +94,21 @@ def write_comparison(path: Path, comparison: dict) -> None:
 
 
 def comparison_table(comparison: dict) -> str:
-    """Rows: sources; columns: each task's primary metric (and loss)."""
+    """Rows: sources; columns: each task's primary metric, the mean loss, the mean and max
+    ``|<O> - exact|`` of the expectation values, and the shots executed."""
     sources = comparison["sources"]
     tasks = list(sources[0]["metrics"])
     primary = comparison["primary_metrics"]
-    rows = [["source", *(f"{t} {primary[t]}" for t in tasks), "mean loss"]]
+    rows = [["source", *(f"{t} {primary[t]}" for t in tasks), "mean loss", "mean |<O>-exact|",
+             "max |<O>-exact|", "shots"]]
     for source in sources:
         m = source["metrics"]
         mean_loss = np.mean([m[t]["loss"] for t in tasks])
+        error = source.get("evs_error")
+        shots = source.get("shots")
         rows.append([source["label"], *(f"{m[t][primary[t]]:.4f}" for t in tasks),
-                     f"{mean_loss:.4f}"])
+                     f"{mean_loss:.4f}",
+                     "-" if error is None else f"{error['mean']:.4f}",
+                     "-" if error is None else f"{error['max']:.4f}",
+                     "-" if shots is None else str(shots)])
     return format_table(rows)

@@ -2,8 +2,8 @@ r"""Circuit resources and the QPU-time estimate, computed before anything is sen
 
 The model (an estimate for budgeting, not IBM's billing formula)::
 
-    QPU seconds ~= jobs * JOB_OVERHEAD_S
-                 + sum over PUBs of  rows * bases * shots * m_exec
+    QPU seconds ~= jobs * (JOB_OVERHEAD_S + calibration_shots * rep_delay)
+                 + sum over PUBs of  rows * bases * executions
                                      * (rep_delay + m_dur * circuit_duration)
 
 * ``rows`` -- parameter sets in the PUB; every row is one bound circuit.
@@ -14,9 +14,14 @@ The model (an estimate for budgeting, not IBM's billing formula)::
   typically 250 us), which dominates for shallow circuits.
 * ``circuit_duration`` -- the ISA circuit's critical path from the backend's instruction
   durations (``QuantumCircuit.estimate_duration(backend.target)``).
-* ``m_exec`` / ``m_dur`` -- mitigation overheads: readout (TREX) adds calibration
-  executions (x2); ZNE runs noise factors (1, 3, 5) (x3 executions, x3 mean duration);
-  dynamical decoupling only fills idle time (x1).
+* ``executions`` -- shots each (row, basis) configuration really executes under the
+  mitigation (:func:`mitigation_overhead`): twirling (``readout``/``twirling``) splits the
+  shots over randomizations, rounding up (e.g. 4000 -> 32 x 125); ZNE runs every noise
+  factor (x3 for the default 1, 3, 5).  ``calibration_shots``: TREX's readout-calibration
+  circuit, once per job.  ``m_dur``: ZNE's folded circuits last the mean noise factor times
+  longer; dynamical decoupling only fills idle time (x1).  These counts are resolved by
+  the Estimator's own option logic, and a test checks them against the shots of the
+  program it builds.
 * ``JOB_OVERHEAD_S`` -- per-job QPU time outside the shots (loading, compilation of the
   control pulses, readout transfer); an assumed constant.
 
@@ -37,14 +42,11 @@ from typing import Any
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import PauliList, SparsePauliOp
 
+from qmtl.devices.spec import MitigationConfig
+
 JOB_OVERHEAD_S = 2.0
 DEFAULT_REP_DELAY_S = 250e-6
 RUNTIME_DEFAULT_SHOTS = 4096  # Runtime Estimator default precision 0.015625 = 1/sqrt(4096)
-MITIGATION_OVERHEAD = {  # (m_exec, m_dur) per technique; see the module docstring
-    "readout": (2.0, 1.0),
-    "zne": (3.0, 3.0),
-    "dd": (1.0, 1.0),
-}
 _NON_GATES = frozenset({"barrier", "delay", "measure"})
 
 
@@ -105,15 +107,65 @@ def shots_for(shots: int | None, precision: float | None) -> int:
     return RUNTIME_DEFAULT_SHOTS
 
 
+@dataclass(frozen=True)
+class MitigationOverhead:
+    """What mitigation adds to ``shots`` per (row, basis) configuration."""
+
+    executions: int
+    """Shots each configuration executes: randomizations x shots per randomization x
+    noise factors."""
+    calibration_shots: int
+    """Shots of TREX's readout-calibration circuit, once per job (0 without readout)."""
+    duration_factor: float
+    """How much longer the executed circuits are (ZNE folding: the mean noise factor)."""
+
+
+def mitigation_overhead(mitigation: MitigationConfig | None, shots: int) -> MitigationOverhead:
+    """Executions of one configuration under ``mitigation``, resolved by the Estimator's own
+    option logic (``finalize_estimator_options``, twirling shot split, noise factors)."""
+    if mitigation is None or not mitigation.techniques:
+        return MitigationOverhead(shots, 0, 1.0)
+    # Imported here: qmtl.devices imports this module on every Qiskit step.
+    from qiskit_ibm_runtime.executor.calculate_twirling_shots import calculate_twirling_shots
+    from qiskit_ibm_runtime.executor_estimator.finalize_options import finalize_estimator_options
+    from qiskit_ibm_runtime.executor_estimator.trex import resolve_trex_num_randomizations
+    from qiskit_ibm_runtime.executor_estimator.utils import resolve_noise_factors
+
+    from qmtl.hardware.mitigation import estimator_options
+
+    options = finalize_estimator_options(estimator_options(mitigation, shots))
+    randomizations, per_randomization = 1, shots
+    if options.twirling.enable_gates or options.twirling.enable_measure:
+        randomizations, per_randomization = calculate_twirling_shots(
+            shots, options.twirling.num_randomizations, options.twirling.shots_per_randomization)
+    factors = [1.0]
+    if options.resilience.zne_mitigation:
+        factors = list(resolve_noise_factors(options.resilience.zne)[0])
+    calibration = 0
+    if options.resilience.measure_mitigation:
+        calibration = per_randomization * resolve_trex_num_randomizations(
+            options.resilience.measure_noise_learning, randomizations)
+    return MitigationOverhead(randomizations * per_randomization * len(factors), calibration,
+                              sum(factors) / len(factors))
+
+
+def executed_shots(pubs: Sequence[tuple[int, int]], shots: int, jobs: int,
+                   mitigation: MitigationConfig | None = None) -> int:
+    """Shots the Estimator executes for ``jobs`` jobs holding ``pubs`` = (rows, bases)."""
+    overhead = mitigation_overhead(mitigation, shots)
+    return (sum(rows * bases for rows, bases in pubs) * overhead.executions
+            + jobs * overhead.calibration_shots)
+
+
 def estimate_qpu_seconds(pubs: Sequence[tuple[int, int, float | None]], shots: int, jobs: int,
-                         backend: Any, mitigation: Sequence[str] = ()) -> float:
+                         backend: Any, mitigation: MitigationConfig | None = None) -> float:
     """QPU seconds of ``jobs`` jobs holding ``pubs`` = (rows, bases, circuit duration).
 
     An unknown circuit duration counts as zero: the rep delay still bounds the estimate.
     """
-    m_exec = math.prod(MITIGATION_OVERHEAD[m][0] for m in mitigation)
-    m_dur = math.prod(MITIGATION_OVERHEAD[m][1] for m in mitigation)
+    overhead = mitigation_overhead(mitigation, shots)
     delay = rep_delay(backend)
-    per_shot = sum(rows * bases * (delay + m_dur * (duration or 0.0))
+    per_shot = sum(rows * bases * (delay + overhead.duration_factor * (duration or 0.0))
                    for rows, bases, duration in pubs)
-    return jobs * JOB_OVERHEAD_S + shots * m_exec * per_shot
+    return (jobs * (JOB_OVERHEAD_S + overhead.calibration_shots * delay)
+            + overhead.executions * per_shot)

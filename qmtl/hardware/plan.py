@@ -27,7 +27,7 @@ from qmtl.errors import UserError
 from qmtl.hardware.cost import Resources, circuit_resources, measurement_bases
 
 EXACT_AER = ["device.name=aer", "device.shots=null", "device.precision=null",
-             "device.noise=null", "device.qpu_budget_seconds=null"]
+             "device.noise=null", "device.qpu_budget_seconds=null", "device.mitigation=null"]
 """``load_run_model`` overrides: the run's model on exact Aer, whose QNode measures the
 task observables as Estimator expectation values (whatever device the run trained on)."""
 EXACT_REFERENCE = ["device.name=default.qubit", *EXACT_AER[1:]]

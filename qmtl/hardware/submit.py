@@ -3,16 +3,16 @@
 1. Compile the model's circuits to the backend's ISA (:mod:`qmtl.hardware.plan`), print
    resources and the QPU-time estimate (:mod:`qmtl.hardware.cost`), refuse past
    ``max_qpu_seconds``, ask for confirmation; ``dry_run`` stops here.
-2. Per mitigation variant and chunk of rows, reuse the job the ledger holds for that work
+2. Per mitigation variant (:func:`qmtl.hardware.mitigation.variants`: unmitigated, each
+   requested technique, all of them together) and chunk of rows, reuse the job the ledger holds for that work
    (its stored result, or the job fetched by id) or submit one and record it atomically
    before waiting.  Failed, cancelled and lost jobs are sent again, up to ``MAX_ATTEMPTS``.
-3. Compare the backend's metrics with the exact and noisy simulators
-   (:mod:`qmtl.hardware.compare`); save ``comparison.json``.
+3. Compare the backend's metrics and expectation-value errors with the exact and noisy
+   simulators (:mod:`qmtl.hardware.compare`); save ``comparison.json``.
 """
 
 from __future__ import annotations
 
-import copy
 import sys
 import warnings
 from collections.abc import Callable
@@ -24,11 +24,12 @@ import numpy as np
 import torch
 
 from qmtl.devices import DeviceConfig
+from qmtl.devices.spec import MitigationConfig
 from qmtl.devices.targets import resolve_target
 from qmtl.errors import UserError
 from qmtl.hardware import compare, jobs, mitigation
 from qmtl.hardware.backends import HardwareBackend, open_backend
-from qmtl.hardware.cost import estimate_qpu_seconds
+from qmtl.hardware.cost import estimate_qpu_seconds, executed_shots
 from qmtl.hardware.ledger import FAILED, Ledger, format_table
 from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, \
     shared_circuit, work_key
@@ -43,7 +44,7 @@ class SubmitOptions:
     backend: str
     shots: int = 4000
     mode: str = "job"
-    mitigation: tuple[str, ...] = ()
+    mitigation: MitigationConfig | None = None
     max_qpu_seconds: float | None = None
     dry_run: bool = False
     yes: bool = False
@@ -75,7 +76,10 @@ def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
     estimate = sum(estimate_qpu_seconds(
         [(b - a, plans[p].bases, plans[p].resources.duration_s) for p, a, b in pieces],
         options.shots, len(pieces), target.backend, v) for v in variants)
-    _print_plan(options, backend, plans, len(pieces), variants, estimate)
+    shots = {mitigation.variant_name(v): executed_shots(
+        [(b - a, plans[p].bases) for p, a, b in pieces], options.shots, len(pieces), v)
+        for v in variants}
+    _print_plan(options, backend, plans, len(pieces), shots, estimate)
     if options.max_qpu_seconds is not None and estimate > options.max_qpu_seconds:
         raise UserError(f"the estimated {estimate:.1f} QPU seconds exceed --max-qpu-seconds "
                         f"{options.max_qpu_seconds:g}; lower --shots, add --rows-per-job and "
@@ -96,7 +100,7 @@ def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
             target.session.close()
 
     comparison = _compare(run_path, config, data, model, circuit, angles, backend, options,
-                          values, runner.ignored, estimate, len(ledger.records))
+                          values, runner.ignored, estimate, len(ledger.records), shots)
     compare.write_comparison(ledger.dir / "comparison.json", comparison)
     options.out(compare.comparison_table(comparison))
     for note in comparison["notes"]:
@@ -115,9 +119,9 @@ class _Runner:
         self.ignored: dict[str, str] = {}
         self.submitted = 0
 
-    def values(self, techniques: tuple[str, ...], pieces: list, n_examples: int) -> np.ndarray:
-        variant = mitigation.variant_name(techniques)
-        estimator = self._estimator(techniques)
+    def values(self, config: MitigationConfig, pieces: list, n_examples: int) -> np.ndarray:
+        variant = mitigation.variant_name(config)
+        estimator = self._estimator(config)
         # Submit (or find) every job before waiting on any, so all are queued at once.
         pending = [self._job(estimator, variant, i, piece) for i, piece in enumerate(pieces)]
         evs: list[list[np.ndarray]] = [[] for _ in self.plans]
@@ -125,13 +129,14 @@ class _Runner:
             evs[p].append(self._collect(estimator, variant, key, entry, (p, a, b)))
         return assemble(self.plans, [np.concatenate(e, axis=1) for e in evs], n_examples)
 
-    def _estimator(self, techniques: tuple[str, ...]) -> Any:
-        from qiskit_ibm_runtime import EstimatorV2
+    def _estimator(self, config: MitigationConfig) -> Any:
+        """The target's Estimator (same mode, shots and seed) with ``config``'s mitigation."""
+        from qiskit_ibm_runtime.executor_estimator import Estimator
 
         base = self.target.estimator
-        estimator = EstimatorV2(mode=base.mode or base.backend(),
-                                options=copy.deepcopy(base.options))
-        mitigation.apply_mitigation(estimator.options, techniques)
+        estimator = Estimator(mode=base.mode or base.backend(),
+                              options=base.options.model_copy(deep=True))
+        mitigation.apply_mitigation(estimator.options, config)
         return estimator
 
     def _job(self, estimator: Any, variant: str, chunk: int, piece: tuple[int, int, int]
@@ -203,7 +208,7 @@ def _failure(job: Any) -> str:
 
 
 def _print_plan(options: SubmitOptions, backend: HardwareBackend, plans: list[CircuitPlan],
-                n_jobs: int, variants: list, estimate: float) -> None:
+                n_jobs: int, shots: dict[str, int], estimate: float) -> None:
     out = options.out
     where = "Runtime local testing mode" if backend.local else "IBM Quantum"
     out(f"backend {backend.label} ({where}), mode {options.mode}, {options.shots} shots")
@@ -215,12 +220,13 @@ def _print_plan(options: SubmitOptions, backend: HardwareBackend, plans: list[Ci
                      str(r.two_qubit_gates), str(plan.bases), duration,
                      " ".join(map(str, r.layout))])
     out(format_table(rows))
-    circuits = sum(len(p.rows) * p.bases for p in plans) * len(variants)
-    names = ", ".join(mitigation.variant_name(v) for v in variants)
-    out(f"total: {circuits} circuits x {options.shots} shots = {circuits * options.shots} shots "
-        f"in {n_jobs * len(variants)} jobs (mitigation variants: {names})")
-    out(f"estimated QPU time: {estimate:.1f} s (model: per-job overhead + circuits x shots x "
-        "(rep delay + circuit duration), mitigation overheads; see qmtl/hardware/cost.py)")
+    configurations = sum(len(p.rows) * p.bases for p in plans)
+    out(f"total: {configurations} circuits x {options.shots} shots in {n_jobs * len(shots)} "
+        f"jobs; shots executed per mitigation variant (randomizations x noise factors x "
+        f"shots, plus readout calibration): "
+        + ", ".join(f"{name} {count}" for name, count in shots.items()))
+    out(f"estimated QPU time: {estimate:.1f} s (model: per-job overhead + executed shots x "
+        "(rep delay + circuit duration); see qmtl/hardware/cost.py)")
 
 
 def _confirm(options: SubmitOptions, backend: HardwareBackend, estimate: float) -> None:
@@ -236,32 +242,38 @@ def _confirm(options: SubmitOptions, backend: HardwareBackend, estimate: float) 
 
 def _compare(run_path: Path, config: Any, data: Any, model: Any, circuit: Any,
              angles: torch.Tensor, backend: HardwareBackend, options: SubmitOptions,
-             values: dict[tuple[str, ...], np.ndarray], ignored: dict[str, str],
-             estimate: float, n_jobs: int) -> dict[str, Any]:
+             values: dict[MitigationConfig, np.ndarray], ignored: dict[str, str],
+             estimate: float, n_jobs: int, shots: dict[str, int]) -> dict[str, Any]:
     tasks = list(config.tasks)
+    level = config.device.optimization_level
+    exact = compare.exact_values(circuit, angles, config.seed, level)
     sources = [{"label": "exact (default.qubit)", "kind": "exact", "mitigation": "none",
-                "metrics": compare.exact_metrics(run_path)}]
+                "metrics": compare.exact_metrics(run_path), "evs_error": None, "shots": None}]
     notes = []
     noisy, note = compare.noisy_simulator(backend.noise_name, circuit, angles, options.shots,
-                                          config.seed, config.device.optimization_level)
+                                          config.seed, level)
     notes.append(note)
     if noisy is not None:
         sources.append({"label": f"noisy sim (aer+{backend.noise_name})", "kind": "noisy_simulator",
                         "mitigation": "none",
-                        "metrics": compare.metrics_from_values(model, noisy, data.test, tasks)})
-    for techniques, block in values.items():
-        variant = mitigation.variant_name(techniques)
-        applied = variant not in ignored or not techniques
+                        "metrics": compare.metrics_from_values(model, noisy, data.test, tasks),
+                        "evs_error": compare.evs_error(noisy, exact), "shots": shots["none"]})
+    for variant_config, block in values.items():
+        variant = mitigation.variant_name(variant_config)
+        applied = variant not in ignored or not variant_config.techniques
         label = f"{backend.label} ({variant}{'' if applied else ', NOT applied'})"
         sources.append({"label": label, "kind": "backend", "mitigation": variant,
                         "applied": applied,
-                        "metrics": compare.metrics_from_values(model, block, data.test, tasks)})
+                        "metrics": compare.metrics_from_values(model, block, data.test, tasks),
+                        "evs_error": compare.evs_error(block, exact), "shots": shots[variant]})
         if not applied:
             notes.append(f"mitigation '{variant}' was not applied: Runtime reported: "
                          f"{ignored[variant]}")
+    requested = options.mitigation
     return {
         "backend": backend.label, "local": backend.local, "mode": options.mode,
-        "shots": options.shots, "mitigation": list(options.mitigation),
+        "shots": options.shots,
+        "mitigation": None if requested is None else requested.model_dump(mode="json"),
         "estimated_qpu_seconds": round(estimate, 3), "jobs_in_ledger": n_jobs,
         "examples": len(angles),
         "primary_metrics": {t.name: t.primary_metric for t in tasks},

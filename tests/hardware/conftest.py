@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from qiskit_ibm_runtime import EstimatorV2
+from qiskit_ibm_runtime.executor_estimator import Estimator
 
 from qmtl.cli import main
 from qmtl.hardware import jobs
@@ -23,16 +23,16 @@ def trained_run(tiny_config, write_config, tmp_path) -> Path:
 
 @pytest.fixture
 def submissions(monkeypatch) -> list:
-    """Every job sent through a Runtime ``EstimatorV2`` (local or not), in order."""
+    """Every job sent through Runtime's client-side Estimator (local or not), in order."""
     sent: list = []
-    original = EstimatorV2.run
+    original = Estimator.run
 
     def run(self, pubs, **kwargs):
         job = original(self, pubs, **kwargs)
         sent.append(job)
         return job
 
-    monkeypatch.setattr(EstimatorV2, "run", run)
+    monkeypatch.setattr(Estimator, "run", run)
     # Each test starts as a fresh process would: no local jobs from earlier tests.
     monkeypatch.setattr(jobs, "_LOCAL_JOBS", {})
     return sent

@@ -8,6 +8,7 @@ import pytest
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
 from qmtl.cli import main
+from qmtl.devices.spec import MitigationConfig
 from qmtl.hardware.cost import estimate_qpu_seconds
 
 
@@ -28,7 +29,7 @@ def test_dry_run_lists_resources_and_cost_and_sends_nothing(capsys, trained_run,
     assert row[1:3] == ["20", "4"]  # 20 test examples, 4 active qubits
     assert int(row[4]) > 0  # CNOT ring -> two-qubit gates on the backend
     assert len(row[-4:]) == 4 and set(row[-4:]) <= set("01234")  # physical layout on Manila
-    assert "20 circuits x 100 shots = 2000 shots in 1 jobs" in out
+    assert "20 circuits x 100 shots in 1 jobs" in out and "none 2000" in out
     assert "estimated QPU time:" in out
     assert submissions == [] and not (trained_run / "hardware").exists()
 
@@ -37,7 +38,7 @@ def test_estimate_follows_the_documented_model():
     backend = FakeManilaV2()  # rep delay 250 us
     base = estimate_qpu_seconds([(10, 1, 1e-6)], shots=1000, jobs=2, backend=backend)
     assert base == pytest.approx(2 * 2.0 + 1000 * 10 * (250e-6 + 1e-6))
-    zne = estimate_qpu_seconds([(10, 1, 1e-6)], 1000, 2, backend, ["zne"])
+    zne = estimate_qpu_seconds([(10, 1, 1e-6)], 1000, 2, backend, MitigationConfig(techniques=["zne"]))
     assert zne == pytest.approx(4.0 + 3 * 1000 * 10 * (250e-6 + 3e-6))
 
 
