@@ -133,7 +133,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from qmtl.hardware.submit import SubmitOptions, submit_run
     from qmtl.runlock import run_lock
 
-    mitigation = tuple(m for m in args.mitigation if m != "none")
+    from qmtl.hardware.mitigation import build_config, parse_noise_factors
+
+    mitigation = build_config(
+        args.mitigation, zne_noise_factors=args.zne_noise_factors and parse_noise_factors(
+            args.zne_noise_factors), zne_extrapolator=args.zne_extrapolator or None,
+        zne_amplifier=args.zne_amplifier, randomizations=args.randomizations)
     options = SubmitOptions(args.backend, args.shots, args.mode, mitigation, args.max_qpu_seconds, args.dry_run,
                             args.yes, args.rows_per_job)
     run_path = Path(args.run_dir)
@@ -258,8 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--backend", required=True, help="ibm_<name> (your account) or fake_<name> (local testing mode)")
     submit.add_argument("--shots", type=int, default=4000, help="shots per circuit (default 4000)")
     submit.add_argument("--mode", choices=["job", "batch", "session"], default="job", help="Runtime execution mode")
-    submit.add_argument("--mitigation", action="append", choices=["none", "readout", "zne", "dd"], default=[],
-                        help="error mitigation, repeatable (readout=TREX, zne, dd=dynamical decoupling)")
+    submit.add_argument("--mitigation", action="append", choices=["none", "readout", "zne", "twirling", "dd", "pec"],
+                        default=[], help="error mitigation, repeatable: each one and all together are compared "
+                        "with unmitigated (readout=TREX, zne=zero-noise extrapolation, twirling=gate twirling, "
+                        "dd=dynamical decoupling; pec is refused: it needs a learned noise model)")
+    submit.add_argument("--zne-noise-factors", metavar="F1,F2,...", help="ZNE noise factors, each >= 1 (default 1,3,5)")
+    submit.add_argument("--zne-extrapolator", action="append", default=[],
+                        help="ZNE extrapolator, repeatable, tried in order: exponential, linear, double_exponential, "
+                        "polynomial_degree_<1-7>, fallback (default exponential, then linear)")
+    submit.add_argument("--zne-amplifier", choices=["gate_folding", "gate_folding_front", "gate_folding_back", "pea"],
+                        help="how ZNE amplifies noise (default gate_folding; pea is refused: it needs a learned noise model)")
+    submit.add_argument("--randomizations", type=int, help="twirling randomizations for readout/twirling (default auto)")
     submit.add_argument("--max-qpu-seconds", type=float, help="refuse when the QPU-time estimate is larger")
     submit.add_argument("--rows-per-job", type=int, help="examples per job (default: all in one job)")
     submit.add_argument("--dry-run", action="store_true", help="print resources and cost, send nothing")
