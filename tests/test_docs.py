@@ -48,6 +48,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,10 +205,12 @@ class DocumentRunner:
         if to_run is None:
             return
         words = shlex.split(to_run, comments=True)
+        started = time.perf_counter()
         if words[0] == "qmtl" and not SHELL_OPERATORS.search(to_run.split("#")[0]):
             code, output = self._in_process(words[1:])
         else:
             code, output = self._in_shell(to_run, words)
+        print(f"{block.where()} [{time.perf_counter() - started:5.1f} s, exit {code}] {to_run}")
         if code != 0:
             yield f"{block.where()}: `{to_run}` exited {code}:\n{output[-3000:]}"
 
@@ -218,7 +222,11 @@ class DocumentRunner:
 
         output = io.StringIO()
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            code = main(argv)
+            try:
+                code = main(argv)
+            except Exception:  # noqa: BLE001 - a crash is reported like a failing exit code
+                traceback.print_exc()
+                code = 1
         return code, output.getvalue()
 
     def _in_shell(self, command: str, words: list[str]) -> tuple[int, str]:
@@ -304,6 +312,7 @@ def test_documented_commands_run(document, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("document", DOCUMENTS, ids=_document_id)
 def test_documented_commands_run_as_written(document, tmp_path, monkeypatch):
     _run_document(document, tmp_path, monkeypatch, fast=False)
