@@ -27,12 +27,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from qmtl.checkpoint import atomic_write_json
 from qmtl.errors import UserError
 from qmtl.secrets import redact
 
@@ -90,6 +89,17 @@ def read_holder(path: str | Path) -> Holder | None:
         return None
 
 
+def _write_holder(directory: Path, holder: Holder) -> None:
+    """Replace ``.lock.json`` atomically, so a reader sees the old holder or the new one, never half."""
+    # Not qmtl.checkpoint's atomic writer: that module imports torch, and the lock must be cheap.
+    temporary = directory / f"{HOLDER_NAME}.tmp-{os.getpid()}"
+    try:
+        temporary.write_text(json.dumps(asdict(holder)) + "\n", encoding="utf-8")
+        os.replace(temporary, directory / HOLDER_NAME)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _current_holder(path: Path) -> Holder | None:
     """The live holder's record; waits briefly for a holder that has just taken the lock to write it."""
     deadline = time.monotonic() + _HOLDER_WAIT_S
@@ -126,6 +136,29 @@ def _prepare_directory(path: Path, create: bool) -> None:
         ) from None
 
 
+def _acquire(directory: Path, key: Path, command: str) -> _Held | None:
+    """Take the OS lock and record this process as holder; ``None`` when another process holds it."""
+    lock = FileLock(key / LOCK_NAME, blocking=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        return None
+    except OSError as error:
+        raise UserError(
+            f"cannot lock run directory '{directory}' ({error.strerror}); it must be writable: "
+            f"fix its permissions or choose another path"
+        ) from None
+    try:
+        _write_holder(key, Holder(os.getpid(), socket.gethostname(), redact(command), time.time()))
+    except OSError as error:
+        lock.release()
+        raise UserError(
+            f"cannot write to run directory '{directory}' ({error.strerror}); free space or fix "
+            f"permissions, or choose another path"
+        ) from None
+    return _Held(lock, 1)
+
+
 @contextmanager
 def run_lock(path: str | Path, command: str, create: bool = False) -> Iterator[Path]:
     """Hold the run directory ``path`` as its only writer for the ``with`` block.
@@ -144,26 +177,11 @@ def run_lock(path: str | Path, command: str, create: bool = False) -> Iterator[P
         if held is not None:
             held.depth += 1
         else:
-            lock = FileLock(key / LOCK_NAME, blocking=False)
-            try:
-                lock.acquire()
-            except Timeout:
-                raise _refusal(directory) from None
-            except OSError as error:
-                raise UserError(
-                    f"cannot lock run directory '{directory}' ({error.strerror}); it must be writable: "
-                    f"fix its permissions or choose another path"
-                ) from None
-            try:
-                atomic_write_json(key / HOLDER_NAME, {"pid": os.getpid(), "host": socket.gethostname(),
-                                                      "command": redact(command), "since": time.time()})
-            except OSError as error:
-                lock.release()
-                raise UserError(
-                    f"cannot write to run directory '{directory}' ({error.strerror}); free space or fix "
-                    f"permissions, or choose another path"
-                ) from None
-            held = _held[key] = _Held(lock, 1)
+            held = _acquire(directory, key, command)
+            if held is not None:
+                _held[key] = held
+    if held is None:
+        raise _refusal(directory)  # outside the guard: it may wait a moment for the holder's record
     try:
         yield key
     finally:
@@ -175,9 +193,3 @@ def run_lock(path: str | Path, command: str, create: bool = False) -> Iterator[P
                     (key / HOLDER_NAME).unlink(missing_ok=True)
                 finally:
                     held.lock.release()
-
-
-def holds_lock(path: str | Path) -> bool:
-    """True when this process holds ``path``'s lock."""
-    with _held_guard:
-        return Path(path).resolve() in _held
