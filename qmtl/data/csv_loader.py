@@ -76,6 +76,11 @@ def _records(file: Path, separator: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def _check_header(file: Path, header: list[str]) -> None:
+    if all(_is_number(name) for name in header):
+        raise UserError(
+            f"line 1 of '{file}' holds numbers, not column names; add a header row naming the columns "
+            f"(each task's column by the task's name)"
+        )
     seen: dict[str, int] = {}
     for number, name in enumerate(header, start=1):
         if not name:
@@ -104,11 +109,9 @@ def _task_columns(file: Path, header: list[str], task: str) -> list[str]:
             f"task '{task}' columns in '{file}' are numbered {sorted(indexed)}; number them 0..{len(indexed) - 1}"
         )
     if not indexed:
-        looks_like_data = all(_is_number(name) for name in header)
         raise UserError(
-            f"task '{task}' is not in data file '{file}'; its columns are: {', '.join(header)}"
-            + ("; the first line looks like data: add a header row naming the columns" if looks_like_data
-               else "; name a column after each task")
+            f"task '{task}' is not in data file '{file}'; its columns are: {', '.join(header)}; "
+            f"name a column after each task"
         )
     return [indexed[i] for i in range(len(indexed))]
 
@@ -156,7 +159,8 @@ def _check_features(file: Path, header: list[str], groups: dict[str, list[str]],
             owner[name] = group
 
 
-def _value(file: Path, line: int, column: str, text: str, decimal_comma_hint: bool) -> float:
+def _value(file: Path, line: int, column: str, task: str | None, text: str, decimal_comma_hint: bool) -> float:
+    """The number in one cell; ``task`` names the task whose target the column is, if any."""
     if not text.strip():
         raise UserError(f"data file '{file}' column '{column}' line {line} is empty; fill the cell or drop the row")
     try:
@@ -164,14 +168,12 @@ def _value(file: Path, line: int, column: str, text: str, decimal_comma_hint: bo
     except ValueError:
         hint = "; use '.' as the decimal mark" if decimal_comma_hint and "," in text else ""
         raise UserError(
-            f"data file '{file}' column '{column}' line {line} holds '{text[:40]}', not a number; "
+            f"data file '{file}' column '{column}' line {line} holds {text[:40]!r}, not a number; "
             f"encode it numerically{hint}"
         ) from None
     if not math.isfinite(value):
-        raise UserError(
-            f"data file '{file}' column '{column}' line {line} holds '{text.strip()}'; NaN and infinite values "
-            f"cannot be trained on: fill the cell or drop the row"
-        )
+        what = f"task '{task}' has a NaN or infinite label" if task else f"feature '{column}' has a NaN or infinite value"
+        raise UserError(f"data file '{file}': {what} (line {line}: {text.strip()!r}); fill the cell or drop the row")
     return value
 
 
@@ -209,7 +211,8 @@ def load_csv(path: str | None, columns: list[str] | None, options: dict[str, Any
             raise UserError(
                 f"data file '{file}' line {line} has {len(record)} fields, the header has {len(header)}; fix that line"
             )
-        rows.append([_value(file, line, name, record[at], separator != ",") for name, at in zip(used, positions)])
+        rows.append([_value(file, line, name, task_of.get(name), record[at], separator != ",")
+                     for name, at in zip(used, positions)])
         lines.append(line)
     if not rows:
         raise UserError(f"data file '{file}' has a header but no data rows; it needs at least one data row")
