@@ -349,9 +349,9 @@ class Trainer:
 
     def _train(self) -> dict[str, Any]:
         cfg = self.config.training
-        self.logger.info("%s run: seed %d, %d train / %d val / %d test examples, device %s",
+        self.logger.info("%s run: seed %d, %d train / %d val / %d test examples (split indices sha256 %s), device %s",
                          "resumed" if self.resumed else "new", self.config.seed, len(self.data.train),
-                         len(self.data.val), len(self.data.test), self.device_name)
+                         len(self.data.val), len(self.data.test), self.data.split["indices_sha256"], self.device_name)
         started = time.perf_counter() - self.state.elapsed
         while self.state.epoch < cfg.epochs:
             if cfg.patience is not None and self.state.epochs_without_improvement >= cfg.patience:
@@ -402,6 +402,7 @@ class Trainer:
             "steps": self.state.global_step,
             "wall_time_s": round(wall_time, 3),
             "seed": self.config.seed,
+            "split": self.data.split,  # which examples were trained, validated and tested on
             "device": self.device_name,
             "qmtl_version": __version__,
         }
