@@ -22,7 +22,7 @@ from qiskit.circuit import library as lib
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import PassManager
 
-from qmtl.errors import UserError
+from qmtl.devices.refusal import DeviceRefusal
 
 # One-angle Pauli rotations (up to a global phase for PhaseShift = e^{i phi/2} RZ(phi)): the
 # gates whose angles the two-term parameter-shift rule differentiates (see shift.py).
@@ -49,8 +49,8 @@ def pauli_sentence(mp: qml.measurements.MeasurementProcess) -> qml.pauli.PauliSe
     """The Pauli sum measured by ``mp``; only expectation values of Pauli words/sums qualify."""
     rep = mp.obs.pauli_rep if isinstance(mp, ExpectationMP) and mp.obs is not None else None
     if rep is None:
-        raise UserError(
-            f"measurement {mp} cannot run on a Qiskit Estimator: only qml.expval of Pauli "
+        raise DeviceRefusal(
+            f"measurement {mp} is not supported on a Qiskit Estimator: only qml.expval of Pauli "
             "words or sums of them (e.g. qml.expval(qml.Z(0) @ qml.Z(1))) are supported")
     return rep
 

@@ -14,13 +14,17 @@ the cached Jacobian: one training step is one primitive call (``primitive_calls`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+import pydantic
 import torch
 from pennylane.devices import Device, ExecutionConfig
-from pennylane.devices.modifiers import single_tape_support
+from pennylane.devices.modifiers import simulator_tracking, single_tape_support
+from pennylane.measurements import Shots
 from pennylane.math import Interface
 from pennylane.devices.preprocess import decompose, null_postprocessing, validate_device_wires
 from pennylane.tape import QuantumScript, QuantumScriptBatch
@@ -37,10 +41,11 @@ from qmtl.devices.compile import (
     structure_key,
     tape_angles,
 )
+from qmtl.devices.refusal import DeviceRefusal
 from qmtl.devices.shift import shift_rows, split_values
 from qmtl.devices.spec import DeviceConfig
 from qmtl.devices.targets import Target, estimator_precision, resolve_target
-from qmtl.errors import RunStopped, UserError
+from qmtl.errors import RunStopped, UserError, nearest
 from qmtl.hardware.cost import circuit_duration, estimate_qpu_seconds, measurement_bases, shots_for
 
 
@@ -65,45 +70,74 @@ def expand_broadcast(tape: QuantumScript):
     return broadcast_expand(tape)
 
 
+@simulator_tracking
 @single_tape_support
 class EstimatorDevice(Device):
     """PennyLane device over a Qiskit ``EstimatorV2`` (Aer, Runtime local mode or IBM).
 
+    The documented route names the target with keywords, the fields of
+    :class:`~qmtl.devices.spec.DeviceConfig` (``backend`` is its ``name``)::
+
+        qml.device("qmtl.estimator", wires=4, backend="aer", shots=1000,
+                   noise="fake_manila", seed=1)
+
+    ``shots`` are the device's default; ``qml.set_shots`` (or a tape's shots) overrides them
+    per call, a shot vector included, and ``shots=None`` asks for exact values (noiseless
+    ``aer`` only).  ``qml.Tracker`` records PennyLane's simulator statistics plus
+    ``primitive_calls`` and ``rows`` (parameter rows sent) per Estimator call.
+
     Args:
         wires: the circuit's wires (an int ``n`` means ``range(n)``).
-        config: the qmtl device block; ``name`` must be a Qiskit name (default ``aer``).
+        shots: default shots per expectation value; ``None`` is exact on ``aer``.
+        config: a ready qmtl device block instead of keywords (qmtl's ``build_device``).
         seed: simulator seed, used when ``config.seed`` is ``None``.
         noise_model: an Aer ``NoiseModel`` object (``aer`` only; overrides ``config.noise``).
         target: a ready :class:`Target` (overrides ``config``; for tests and advanced use).
+        backend: the target's name: ``aer`` (default), ``fake_<backend>``, ``ibm:<name>``.
+        **options: the other :class:`DeviceConfig` fields (``noise``, ``precision``,
+            ``mitigation``, ``mode``, ``optimization_level``, ``max_rows_per_call``, ...).
+
+    Refusals raise :class:`~qmtl.devices.refusal.DeviceRefusal`, a PennyLane ``DeviceError``.
     """
 
     def __init__(self, wires=None, shots=None, *, config: DeviceConfig | None = None,
                  seed: int = 0, noise_model: NoiseModel | None = None,
-                 target: Target | None = None) -> None:
-        if shots is not None:
-            raise UserError("set shots in the qmtl device block (device.shots), not on the "
-                            "PennyLane device: they become the Estimator precision")
+                 target: Target | None = None, backend: str | None = None,
+                 **options: Any) -> None:
         if wires is None:
-            raise UserError("EstimatorDevice needs wires, e.g. qml.device('qmtl.estimator', "
-                            "wires=4)")
+            raise DeviceRefusal("EstimatorDevice needs wires, e.g. qml.device('qmtl.estimator', "
+                                "wires=4)")
         super().__init__(wires=wires)
-        config = config or DeviceConfig(name="aer")
-        run_seed = seed if config.seed is None else config.seed
-        self.target = target or resolve_target(config, run_seed, noise_model)
+        config = keyword_config(config, backend, shots, options)
+        try:
+            run_seed = seed if config.seed is None else config.seed
+            precision = estimator_precision(config)
+            self.target = target or resolve_target(config, run_seed, noise_model)
+        except DeviceRefusal:
+            raise
+        except UserError as error:
+            raise DeviceRefusal(str(error)) from error
         if self.target.num_qubits is not None and len(self.wires) > self.target.num_qubits:
-            raise UserError(
+            raise DeviceRefusal(
                 f"the circuit needs {len(self.wires)} qubits but backend {self.target.label} "
                 f"has {self.target.num_qubits}; use fewer qubits or a larger backend")
         if config.qpu_budget_seconds is not None and (
                 self.target.backend is None or config.qpu_budget_seconds <= 0):
-            raise UserError(
+            raise DeviceRefusal(
                 f"device.qpu_budget_seconds={config.qpu_budget_seconds} needs a positive "
                 f"number and a fake_* or ibm: device, not '{config.name}'; drop it for simulators")
         self.qpu_budget_seconds = config.qpu_budget_seconds
         self.qpu_seconds = 0.0
         """QPU seconds used so far (estimated, or reported by the job); set it to carry on a
         budget across processes."""
-        self._shots = shots_for(config.shots, estimator_precision(config))
+        self.estimator_shots = shots_for(config.shots, precision)
+        """Shots per expectation value of the configured precision (Runtime's default when
+        none is set); QPU-time estimates use it."""
+        # PennyLane's default shots: exact unless the configuration samples.  Set directly:
+        # Device.__init__(shots=...) warns that device shots are deprecated, but these come
+        # from the target's configuration, which PennyLane per-call shots still override.
+        self._shots = Shots(None if self.target.analytic and precision is None
+                            else self.estimator_shots)
         self.primitive_calls = 0
         """Number of ``EstimatorV2.run`` calls made."""
         self.transpilations = 0
@@ -177,14 +211,34 @@ class EstimatorDevice(Device):
             self.transpilations += 1
         return self._compiled[key]
 
+    def _pub_precisions(self, tape: QuantumScript) -> list[float | None]:
+        """The Estimator precision of each shot entry of ``tape``: ``None`` for the target's
+        configured default, 0 for exact values, ``1/sqrt(shots)`` for PennyLane's shots."""
+        if tape.shots == self.shots:
+            return [None]
+        if not tape.shots:
+            if not self.target.analytic:
+                raise DeviceRefusal(
+                    f"{self.target.label} samples shots and cannot return exact expectation "
+                    "values; set shots, e.g. qml.set_shots(qnode, shots=4000)")
+            return [0.0]
+        return [precision_for_shots(shots) for shots in tape.shots]
+
     def _evaluate(self, tapes: Sequence[QuantumScript], derivatives: bool):
-        """Values (and Jacobians) of ``tapes`` from one batched primitive call."""
-        groups: dict[Hashable, list[int]] = {}
-        row_blocks, shifted = [], []
+        """Values (and Jacobians) of ``tapes`` from one batched primitive call.
+
+        Tapes sharing a circuit structure and a precision become rows of one PUB; each entry
+        of a shot vector is its own PUB (with its own precision) in the same call.
+        """
+        groups: dict[Hashable, list[tuple[int, int]]] = {}  # -> (tape, shot entry)
+        row_blocks, shifted, entries = [], [], []
         for i, tape in enumerate(tapes):
             key = structure_key(tape)
-            groups.setdefault(key, []).append(i)
             self._compiled_for(key, tape)
+            precisions = self._pub_precisions(tape)
+            entries.append(len(precisions))
+            for entry, precision in enumerate(precisions):
+                groups.setdefault((key, precision), []).append((i, entry))
             angles = tape_angles(tape)
             if derivatives:
                 slots = _trainable_slots(tape)
@@ -192,23 +246,31 @@ class EstimatorDevice(Device):
                 row_blocks.append(shift_rows(angles, slots[slots >= 0]))
             else:
                 row_blocks.append(angles[None, :])
-        pubs, spans = [], [None] * len(tapes)
-        for pub_index, (key, members) in enumerate(groups.items()):
-            offsets = np.cumsum([0] + [len(row_blocks[i]) for i in members])
-            for i, start, stop in zip(members, offsets[:-1], offsets[1:]):
-                spans[i] = (pub_index, start, stop)
+        pubs, spans = [], {}
+        for pub_index, ((key, precision), members) in enumerate(groups.items()):
+            offsets = np.cumsum([0] + [len(row_blocks[i]) for i, _ in members])
+            for member, start, stop in zip(members, offsets[:-1], offsets[1:]):
+                spans[member] = (pub_index, start, stop)
             compiled = self._compiled[key]
-            rows = np.concatenate([row_blocks[i] for i in members])[:, compiled.columns]
+            rows = np.concatenate([row_blocks[i] for i, _ in members])[:, compiled.columns]
             observables = [[obs] for obs in compiled.observables]
-            pubs.append((compiled.isa, observables, rows))
+            pubs.append((compiled.isa, observables, rows) +
+                        (() if precision is None else (precision,)))
         evs = self._run(pubs)
         values, jacobians = [], []
-        for i, (pub_index, start, stop) in enumerate(spans):
-            block = evs[pub_index][:, start:stop]
-            forward, jac = split_values(block)
-            values.append(forward[0] if len(forward) == 1 else tuple(forward))
+        for i, tape in enumerate(tapes):
+            entry_values, entry_jacobians = [], []
+            for entry in range(entries[i]):
+                pub_index, start, stop = spans[i, entry]
+                forward, jac = split_values(evs[pub_index][:, start:stop])
+                entry_values.append(forward[0] if len(forward) == 1 else tuple(forward))
+                if derivatives:
+                    entry_jacobians.append(_format_jacobian(jac, shifted[i]))
+            # A shot vector's results are a tuple over its entries (PennyLane's layout).
+            vector = tape.shots.has_partitioned_shots
+            values.append(tuple(entry_values) if vector else entry_values[0])
             if derivatives:
-                jacobians.append(_format_jacobian(jac, shifted[i]))
+                jacobians.append(tuple(entry_jacobians) if vector else entry_jacobians[0])
         return tuple(values), tuple(jacobians)
 
     def _run(self, pubs: list) -> list[np.ndarray]:
@@ -228,7 +290,7 @@ class EstimatorDevice(Device):
         calls.append(current)
         parts: list[list[np.ndarray]] = [[] for _ in pubs]
         for call in calls:
-            results = self._submit([(pubs[p][0], pubs[p][1], pubs[p][2][a:b])
+            results = self._submit([(pubs[p][0], pubs[p][1], pubs[p][2][a:b], *pubs[p][3:])
                                     for p, a, b in call])
             for (p, _, _), evs in zip(call, results):
                 parts[p].append(evs)
@@ -238,6 +300,9 @@ class EstimatorDevice(Device):
         cost = self._charge(pubs)
         self.target.reseed(self.primitive_calls)
         self.primitive_calls += 1
+        if self.tracker.active:
+            self.tracker.update(primitive_calls=1, rows=sum(len(pub[2]) for pub in pubs))
+            self.tracker.record()
         job = self.target.estimator.run(pubs)
         result = job.result()
         self.qpu_seconds += reported_usage(job, self.target.backend) or cost
@@ -250,16 +315,62 @@ class EstimatorDevice(Device):
         if self.qpu_budget_seconds is None:
             return 0.0
         backend = self.target.backend
-        cost = estimate_qpu_seconds(
+        by_shots: dict[int, list] = {}  # PUBs of per-call shots differ from the default
+        for pub in pubs:
+            shots = (self.estimator_shots if len(pub) == 3
+                     else math.ceil(1.0 / pub[3] ** 2))
+            by_shots.setdefault(shots, []).append(pub)
+        cost = sum(estimate_qpu_seconds(
             [(len(rows), measurement_bases(obs[0] for obs in observables),
-              circuit_duration(isa, backend)) for isa, observables, rows in pubs],
-            self._shots, jobs=1, backend=backend)
+              circuit_duration(isa, backend)) for isa, observables, rows, *_ in group],
+            shots, jobs=int(first == 0), backend=backend)
+            for first, (shots, group) in enumerate(by_shots.items()))
         if self.qpu_seconds + cost > self.qpu_budget_seconds:
             raise RunStopped(  # the trainer records 'stopped' and adds how to resume
                 f"QPU budget spent: {self.qpu_seconds:.1f} s used of "
                 f"device.qpu_budget_seconds={self.qpu_budget_seconds:g} and the next call needs "
                 f"~{cost:.1f} s; raise device.qpu_budget_seconds in the run's config.yaml")
         return cost
+
+
+def keyword_config(config: DeviceConfig | None, backend: str | None, shots: Any,
+                   options: dict[str, Any]) -> DeviceConfig:
+    """The :class:`DeviceConfig` of ``qml.device("qmtl.estimator", backend=..., shots=...,
+    **options)``: ``backend`` is its ``name``, every other keyword one of its fields (so fields
+    added to ``DeviceConfig`` work as keywords without change here)."""
+    if config is not None:
+        if backend is not None or shots is not None or options:
+            raise DeviceRefusal(
+                "qmtl.estimator takes config=DeviceConfig(...) or keywords (backend=, shots=, "
+                "noise=, ...), not both; move the keywords into the DeviceConfig")
+        return config
+    fields = [f for f in DeviceConfig.model_fields if f not in {"name", "shots"}]
+    for key in options:
+        if key not in fields:
+            raise DeviceRefusal(
+                f"unknown keyword '{key}' for qmtl.estimator"
+                f"{nearest(key, ['backend', 'shots', *fields])}; valid "
+                f"keywords: wires, backend, shots, {', '.join(fields)}")
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int)):
+        raise DeviceRefusal(
+            f"qmtl.estimator's shots must be one positive integer, got {shots!r}; for a shot "
+            "vector set it per call: qml.set_shots(qnode, shots=[100, 200])")
+    try:
+        return DeviceConfig(name=backend or "aer", shots=shots, **options)
+    except pydantic.ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "options"
+        raise DeviceRefusal(
+            f"qmtl.estimator keyword '{where}': {first['msg'].removeprefix('Value error, ')}; "
+            "see the device table in docs/howto/aer.md") from None
+
+
+def precision_for_shots(shots: int) -> float:
+    """The Estimator precision whose shot count ``ceil(1/precision**2)`` is ``shots``."""
+    precision = 1.0 / math.sqrt(shots)
+    while math.ceil(1.0 / precision**2) > shots:  # rounding can make 1/p**2 = shots + 1e-13
+        precision = math.nextafter(precision, math.inf)
+    return precision
 
 
 def reported_usage(job, backend) -> float | None:
@@ -277,8 +388,8 @@ def _trainable_slots(tape: QuantumScript) -> np.ndarray:
     slots = angle_slots(tape)
     trainable = np.asarray(tape.trainable_params, dtype=int)
     if np.any(trainable >= len(slots)):
-        raise UserError("trainable observable coefficients are not supported on a Qiskit "
-                        "Estimator; make the coefficients constants (requires_grad=False)")
+        raise DeviceRefusal("trainable observable coefficients are not supported on a Qiskit "
+                            "Estimator; make the coefficients constants (requires_grad=False)")
     return slots[trainable]
 
 

@@ -3,10 +3,12 @@ plus the pass manager that turns a virtual circuit into that target's ISA circui
 
 Targets
 -------
-* ``aer``: :class:`qiskit_aer.primitives.EstimatorV2`.  It evaluates exact expectation values
-  (``save_expectation_value``) and, when a precision ``p`` is set, adds ``N(0, p)`` noise
-  seeded by ``run_options['seed_simulator']``.  With a noise model the density-matrix method
-  gives the exact noisy expectation value before that sampling noise.
+* ``aer``: :class:`qmtl.devices.sampling.ShotSampledEstimator`, Aer's ``EstimatorV2`` with
+  honest shot noise.  It evaluates exact expectation values (``save_expectation_value``) and,
+  when a precision ``p`` is set, draws each estimate with the variance of measuring every
+  qubit-wise commuting group of its Pauli terms with ``1/p**2`` shots, seeded by
+  ``run_options['seed_simulator']``.  With a noise model the density-matrix method gives the
+  exact noisy expectation values (and variances) before that sampling noise.
 * ``fake_<backend>``: Runtime's client-side Estimator
   (:class:`qiskit_ibm_runtime.executor_estimator.Estimator`, built on the Executor) with
   ``mode=<fake backend>``, the Runtime *local testing mode*: twirling, gate folding and
@@ -39,6 +41,7 @@ from qiskit_aer.noise import NoiseModel
 from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
 
 from qmtl.devices.noise import load_noise_model, looks_like_path
+from qmtl.devices.sampling import ShotSampledEstimator
 from qmtl.devices.spec import DeviceConfig, MitigationConfig
 from qmtl.errors import UserError, unknown_name
 
@@ -66,6 +69,9 @@ class Target:
     """Simulator seed of the run; ``None`` for real hardware."""
     mitigation: MitigationConfig | None = None
     """Error mitigation the Runtime Estimator applies in every call; ``None`` for none."""
+    analytic: bool = False
+    """Whether the estimator can return exact expectation values (precision 0): noiseless
+    Aer only; every other target samples shots."""
 
     def reseed(self, call: int) -> None:
         """Seed the simulator for primitive call number ``call``.
@@ -177,7 +183,7 @@ def _aer_target(config: DeviceConfig, seed: int, precision: float | None,
                 f"Aer density-matrix simulation (max {MAX_DENSITY_MATRIX_QUBITS}); use "
                 f"device.name={backend.name} (Runtime local mode) or a smaller fake backend")
         simulator = AerSimulator.from_backend(backend, method="density_matrix")
-        estimator = AerEstimatorV2.from_backend(simulator, options=options)
+        estimator = ShotSampledEstimator.from_backend(simulator, options=options)
         manager = generate_preset_pass_manager(
             config.optimization_level, backend=backend, seed_transpiler=seed)
         return Target(f"aer+{backend.name}", estimator, manager, backend.num_qubits,
@@ -187,12 +193,12 @@ def _aer_target(config: DeviceConfig, seed: int, precision: float | None,
         manager = generate_preset_pass_manager(
             config.optimization_level, basis_gates=noise_model.basis_gates,
             seed_transpiler=seed)
-        return Target("aer+noise", AerEstimatorV2(options=options), manager, None,
+        return Target("aer+noise", ShotSampledEstimator(options=options), manager, None,
                       config.max_rows_per_call, base_seed=seed)
     # No coupling map: layout is trivial and the circuit keeps its own width.
     manager = generate_preset_pass_manager(config.optimization_level, seed_transpiler=seed)
-    return Target("aer", AerEstimatorV2(options=options), manager, None,
-                  config.max_rows_per_call, base_seed=seed)
+    return Target("aer", ShotSampledEstimator(options=options), manager, None,
+                  config.max_rows_per_call, base_seed=seed, analytic=True)
 
 
 def _runtime_target(config: DeviceConfig, seed: int, precision: float | None, backend: Any,
