@@ -38,6 +38,14 @@ def test_f2_one_row_per_architecture_correlation_task(tmp_path: Path) -> None:
                     for t in ("t0", "t1", "mean")}
     assert len(rows) == len(keys)
     assert all(float(r["mean"]) > 0 for r in rows)
+    # x-axis: the measured label correlation of the run's data, not the weight cosine
+    from qmtl.data.synthetic_correlated import label_correlation, load_synthetic_correlated
+
+    for r in rows:
+        options = {"correlation": float(r["correlation"]), "n_samples": 200, "seed": 0}
+        expected = label_correlation(load_synthetic_correlated(options).targets)
+        assert abs(float(r["label_correlation"]) - expected) < 1e-9
+        assert abs(float(r["label_correlations"]) - expected) < 1e-4  # one seed, 4 decimals
 
 
 def test_f3_counts_match_the_stated_construction(tmp_path: Path) -> None:
@@ -49,6 +57,8 @@ def test_f3_counts_match_the_stated_construction(tmp_path: Path) -> None:
         assert heads[("classical, fixed width n", t)] == t * 5
         assert heads[("quantum hard sharing", t)] == t * 5
         assert heads[("quantum ansatz heads", t)] == t * heads[("quantum ansatz heads", 1)]  # linear
+    # per head: 4 RY angles (the 4 RZ angles before Z words are dead, not counted) + 4 x 1 readout
+    assert heads[("quantum ansatz heads", 1)] == 4 + 5
 
 
 def test_f4_one_row_per_strategy(tmp_path: Path) -> None:

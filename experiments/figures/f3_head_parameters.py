@@ -4,13 +4,17 @@ The parameter-scaling analysis of Cowlessur, Thapa, Alpcan, Camtepe, *Parameter-
 Quantum Multi-task Learning* (2026), counted here from instantiated models: for
 T = 1..16 binary tasks on an ``n``-qubit register (n = 4), each model is built with
 ``qmtl.architectures.build_model`` and its head parameters are
-``sum(model.parameter_counts()["heads"].values())`` — nothing is computed by formula.
+``sum(model.parameter_counts()["heads"].values())`` (effective trainable parameters: every
+one can change an output) — nothing is computed by formula.
 
 Models (the same 16-feature input, encoder ``hidden: [16]``):
 
 * **quantum ansatz heads** (``ansatz_heads``, 1 ``hardware_efficient`` head layer): each
   task owns a one-layer ansatz block on all n wires plus an affine readout of its n
-  ``<Z_i>`` values.  The shared n-qubit state is the same for every T.
+  ``<Z_i>`` values.  Only effective parameters count (:mod:`qmtl.lightcone`): the block's
+  RZ angles are followed only by CNOTs and Z measurements, commute with them, and are
+  not parameters, so a head has n RY angles.  The shared n-qubit state is the same for
+  every T.
 * **quantum hard sharing** (``hard_sharing``): each task owns only its affine readout.
 * **classical, fixed width** (``classical``, ``width = n``): a shared tanh feature vector
   of n entries, one linear head per task.

@@ -14,14 +14,24 @@ with Multi-gate Mixture-of-Experts", KDD 2018, Sec. 3.2.  With ``d = n_features`
 4. ``y_t = w_t^T x + sum_{i=1}^{m} sin(alpha_i w_t^T x + beta_i) + eps_t`` with the same
    ``alpha_i, beta_i ~ N(0, 1)`` for every task and ``eps_t ~ N(0, noise^2)``.
 
-The paper uses ``c = 1``, ``m = 10``, ``d = 100`` and noise variance 0.01 (``noise: 0.1``);
-those are the defaults.  Lower ``p`` gives less correlated targets — the knob MMoE uses
-to show how task relatedness affects shared-bottom models.
+The paper uses ``c = 1``, ``m = 10`` and ``d = 100`` (the defaults) and writes the noise as
+:math:`\epsilon_t \sim \mathcal N(0, 0.01)`.  Whether 0.01 is the variance or the standard
+deviation is not stated; ``noise`` is the *standard deviation*, and its default 0.1 reads
+0.01 as the variance (the usual :math:`\mathcal N(\mu, \sigma^2)` convention); ``noise:
+0.01`` reads it as the standard deviation.  At the defaults the labels' variance is between
+about 1 and 6 depending on the draw, so either noise is small next to the signal.
+
+``p`` is the cosine of the weight vectors, *not* the correlation of the labels: the sines
+and the one draw of ``alpha, beta`` move the labels' Pearson correlation away from ``p``
+(and from draw to draw; e.g. ``p = -0.5`` gave -0.31 at 16 features).  What a run saw is
+:func:`label_correlation` of its targets; experiments that plot against task relatedness
+should use that, and vary the generation ``seed`` with the run seed (as
+``experiments/figures/f2_correlation.py`` does) so that seeds average over draws.
 
 Tasks: ``t0``, ``t1``, ... (regression).  Options: ``tasks`` (k, default 2),
 ``correlation`` (p, default 0.5), ``n_samples`` (default 2000), ``n_features`` (d),
-``scale`` (c), ``n_sines`` (m), ``noise`` and ``seed`` (the generation seed, default 0,
-independent of the run seed, so every run seed sees the same data set).
+``scale`` (c), ``n_sines`` (m), ``noise`` (standard deviation, default 0.1) and ``seed``
+(the generation seed, default 0: alone, every run seed sees the same data set).
 """
 
 from __future__ import annotations
@@ -52,6 +62,15 @@ def task_weights(k: int, d: int, correlation: float, scale: float, rng: np.rando
     # Clip the rounding-level negative eigenvalue at the boundary p = -1/(k-1).
     coefficients = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
     return scale * coefficients @ basis.T
+
+
+def label_correlation(targets: dict[str, np.ndarray]) -> float:
+    """Mean pairwise Pearson correlation of the task labels (the one pair's for k = 2)."""
+    names = sorted(targets)
+    if len(names) < 2:
+        raise UserError(f"'{NAME}': a label correlation needs at least 2 tasks, got {len(names)}")
+    matrix = np.corrcoef(np.stack([np.asarray(targets[name], dtype=float) for name in names]))
+    return float(matrix[np.triu_indices(len(names), k=1)].mean())
 
 
 def load_synthetic_correlated(options: dict[str, Any]) -> RawData:

@@ -31,3 +31,23 @@ def test_tasks_option_makes_k_targets_and_impossible_correlations_are_refused():
         load_synthetic_correlated({"tasks": 3, "correlation": -0.8})
     with pytest.raises(UserError, match="did you mean 'correlation'"):
         load_synthetic_correlated({"corelation": 0.5})
+
+
+def test_label_correlation_is_the_pearson_correlation_of_the_labels():
+    from qmtl.data.synthetic_correlated import label_correlation
+
+    raw = load_synthetic_correlated({"correlation": 0.5, "n_samples": 500, "n_features": 16})
+    assert label_correlation(raw.targets) == pytest.approx(np.corrcoef(raw.targets["t0"], raw.targets["t1"])[0, 1])
+    three = load_synthetic_correlated({"tasks": 3, "correlation": 0.2, "n_samples": 300, "n_features": 8})
+    pairs = [np.corrcoef(three.targets[a], three.targets[b])[0, 1] for a, b in (("t0", "t1"), ("t0", "t2"), ("t1", "t2"))]
+    assert label_correlation(three.targets) == pytest.approx(np.mean(pairs))
+
+
+def test_label_correlation_differs_from_the_weight_cosine_and_between_draws():
+    """The x-axis problem F2 must avoid: one draw of alpha, beta moves the labels away from p."""
+    from qmtl.data.synthetic_correlated import label_correlation
+
+    measured = [label_correlation(load_synthetic_correlated(
+        {"correlation": -0.5, "n_samples": 2000, "n_features": 16, "seed": seed}).targets) for seed in range(4)]
+    assert max(measured) - min(measured) > 0.05
+    assert all(abs(value - (-0.5)) > 1e-3 for value in measured)

@@ -26,11 +26,12 @@ def test_export_writes_bound_and_parametrised_qasm_with_resources(capsys, traine
     bound = (out / "circuit_bound.qasm").read_text()
     resources = json.loads((out / "resources.json").read_text())
     assert "OPENQASM 3.0;" in parametrised and "OPENQASM 3.0;" in bound
-    # 4 encoder angles and 1 layer x 4 wires x 3 Rot angles, all named
+    # 4 encoder angles and 1 layer x 4 wires x 2 live Rot angles (the last RZ before Z
+    # words is no parameter, qmtl.lightcone), all named
     assert parametrised.count("input float[64] _x_") == 4
-    assert parametrised.count("input float[64] _w_") == 12
+    assert parametrised.count("input float[64] _w_") == 8
     assert "input float" not in bound
-    assert resources["parameters"] == {"inputs": 4, "weights": 12}
+    assert resources["parameters"] == {"inputs": 4, "weights": 8}
     assert resources["qubits"] == 4 and resources["two_qubit_gates"] == 4
     assert "// qubits: 4, depth:" in parametrised and "two-qubit gates: 4" in bound
 
