@@ -73,13 +73,14 @@ SHELL_OPERATORS = re.compile(r"[|&;<>`$(){}*?]")
 NOT_RUN: list[tuple[str, str, str]] = [
     ("README.md", "pip install", "installs packages from the network into the environment"),
     ("README.md", "make test", "runs the test suite that contains this test"),
-    ("docs/howto/hardware.md", "python -c \"from qiskit_ibm_runtime import QiskitRuntimeService; "
-     "QiskitRuntimeService.save_account(", "saves an IBM Quantum account (needs a real API key)"),
+    ("docs/howto/hardware.md", "python -c \"from qiskit_ibm_runtime import QiskitRuntimeService;",
+     "saves an IBM Quantum account (needs a real API key)"),
     ("docs/howto/hardware.md", "qmtl submit runs/digits --backend ibm_torino", "needs an IBM Quantum account"),
     ("docs/howto/hardware.md", "qmtl jobs runs/digits", "lists the jobs of the IBM submission above"),
     ("docs/howto/hardware.md", "qmtl train experiments/configs/digits.yaml --out runs/digits-hw",
      "trains on IBM hardware (needs an IBM Quantum account)"),
-    ("docs/howto/hardware.md", "sed -i 's/qpu_budget_seconds: 600/", "edits the IBM run above"),
+    ("docs/howto/hardware.md", "sed -i 's/qpu_budget_seconds: 600/qpu_budget_seconds: 1200/' runs/digits-hw/config.yaml",
+     "edits the config of the IBM run above"),
     ("docs/howto/hardware.md", "qmtl train --resume runs/digits-hw", "resumes the IBM run above"),
 ]
 # Commands only the slow run executes, with the reason.
@@ -147,16 +148,22 @@ def _normalised(command: str) -> str:
     return " ".join(command.split())
 
 
+def _starts_with(command: str, start: str) -> bool:
+    """Whether ``command`` begins with the words of ``start`` (whole words only)."""
+    command, start = _normalised(command), _normalised(start)
+    return command == start or command.startswith(start + " ")
+
+
 def not_run_reason(document: str, command: str) -> str | None:
     for listed_document, start, reason in NOT_RUN:
-        if listed_document == document and _normalised(command).startswith(_normalised(start)):
+        if listed_document == document and _starts_with(command, start):
             return reason
     return None
 
 
 def fast_variant(command: str) -> str | None:
     """The command the fast run executes in place of ``command`` (``None``: slow run only)."""
-    if any(_normalised(command).startswith(start) for start, _ in SLOW_ONLY):
+    if any(_starts_with(command, start) for start, _ in SLOW_ONLY):
         return None
     words = shlex.split(command, comments=True)
     if words[:2] == ["qmtl", "train"] and "--resume" not in words:
@@ -326,10 +333,10 @@ def test_every_not_run_entry_names_a_documented_command():
         for command in shell_commands(block)
     }
     for listed_document, start, reason in NOT_RUN:
-        assert any(document == listed_document and _normalised(command).startswith(_normalised(start))
+        assert any(document == listed_document and _starts_with(command, start)
                    for document, command in commands), f"stale NOT_RUN entry ({reason}): {start}"
     for start, reason in SLOW_ONLY:
-        assert any(_normalised(command).startswith(start) for _, command in commands), \
+        assert any(_starts_with(command, start) for _, command in commands), \
             f"stale SLOW_ONLY entry ({reason}): {start}"
 
 
