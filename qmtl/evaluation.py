@@ -47,7 +47,10 @@ def evaluate_run(run_path: Path, split: str = "test", overrides: list[str] | Non
 HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "r2": True, "mse": False, "mae": False}
 
 
-def delta_m_against(results: dict[str, dict[str, float]], baseline: dict[str, dict[str, float]]) -> float:
-    """Δm% of ``results`` over single-task ``baseline`` results, on every metric but the loss."""
+def delta_m_against(results: dict[str, dict[str, float]], baseline: dict[str, dict[str, float]],
+                    convention: str = "libmtl") -> float:
+    """Δm% of ``results`` over single-task ``baseline`` results, on every metric but the loss,
+    in ``convention`` (``libmtl``: higher is better; ``nash_mtl``: lower is better); print it
+    with :func:`qmtl.strategies.delta_m.delta_m_label` of the same convention."""
     metrics = {task: {k: v for k, v in values.items() if k in HIGHER_IS_BETTER} for task, values in results.items()}
-    return delta_m(metrics, baseline, HIGHER_IS_BETTER)
+    return delta_m(metrics, baseline, HIGHER_IS_BETTER, convention)

@@ -11,7 +11,7 @@ from qmtl.strategies.aggregation import AGGREGATORS, AggregatorSpec, AggregatorS
 from qmtl.strategies.base import LossWeighting, MultiTaskStrategy
 from qmtl.strategies.build import build_strategy
 from qmtl.strategies.conflict import task_gradient_cosines
-from qmtl.strategies.delta_m import delta_m
+from qmtl.strategies.delta_m import delta_m, delta_m_label
 from qmtl.strategies.weighting import WEIGHTINGS
 
 __all__ = [
@@ -23,5 +23,6 @@ __all__ = [
     "MultiTaskStrategy",
     "build_strategy",
     "delta_m",
+    "delta_m_label",
     "task_gradient_cosines",
 ]
