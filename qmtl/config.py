@@ -24,10 +24,10 @@ import math
 import re
 import reprlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from qmtl.devices.spec import DeviceConfig
 from qmtl.errors import UserError, nearest
@@ -79,11 +79,19 @@ class DataConfig(_Section):
 class EncoderConfig(_Section):
     """Classical encoder: an MLP per modality, merged into bounded angles."""
 
-    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = Field(
+    hidden: list[int] = Field(
         default_factory=lambda: [32], max_length=32, description="hidden layer widths of each MLP (1-4096)"
     )
     activation: Literal["tanh", "relu", "gelu", "silu"] = Field(default="tanh", description="between hidden layers")
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")
+
+    @field_validator("hidden")
+    @classmethod
+    def _widths(cls, hidden: list[int]) -> list[int]:
+        for position, width in enumerate(hidden):
+            if not 1 <= width <= MAX_WIDTH:
+                raise ValueError(f"width {width} at position {position} is outside 1-{MAX_WIDTH}; fix the value")
+        return hidden
 
 
 class EncodingConfig(_Section):
@@ -309,6 +317,8 @@ def check_values(raw: Any, origin: str) -> None:
             return expanded[id(value)]
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{where()} is {value}; every number must be finite, fix the value")
+        if isinstance(value, str) and "\x00" in value:
+            raise UserError(f"{where()} contains a NUL character (\\0); remove it")
         if isinstance(value, str):
             variable = credential_variable(value)
             if variable is not None:
@@ -447,8 +457,17 @@ def _data_path_from_file(raw: dict[str, Any], folder: Path) -> None:
     """A relative ``data.path`` written in a config file is relative to that file's folder."""
     data = raw.get("data")
     if isinstance(data, dict) and isinstance(data.get("path"), str) and data["path"]:
-        written = Path(data["path"]).expanduser()
+        written = _expand_user(data["path"])
         data["path"] = str(written if written.is_absolute() else (folder / written).resolve())
+
+
+def _expand_user(path: str) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` expanded; a user error for an unknown user."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise UserError(f"data.path '{clip(path)}' starts with an unknown home folder; write the "
+                        f"full path") from None
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
@@ -462,11 +481,15 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     _data_path_from_file(raw, Path(path).absolute().parent)
     for assignment in overrides or []:
         apply_override(raw, assignment)
-    config = validate_config(raw)
-    if config.data.path:
-        absolute = str(Path(config.data.path).expanduser().resolve())
-        config = config.model_copy(update={"data": config.data.model_copy(update={"path": absolute})})
-    return config
+    return with_absolute_data_path(validate_config(raw))
+
+
+def with_absolute_data_path(config: RunConfig) -> RunConfig:
+    """``config`` with ``data.path`` made absolute against the working directory (``~`` expanded)."""
+    if not config.data.path:
+        return config
+    absolute = str(_expand_user(config.data.path).resolve())
+    return config.model_copy(update={"data": config.data.model_copy(update={"path": absolute})})
 
 
 def dump_config(config: RunConfig) -> str:

@@ -79,7 +79,7 @@ class DeviceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     name: str = "default.qubit"
-    shots: Annotated[int, Field(strict=True)] | None = None
+    shots: int | None = Field(default=None, strict=True)
     """Shots per expectation value; the Estimator precision becomes ``1/sqrt(shots)``."""
     precision: float | None = None
     """Target standard error of each expectation value (alternative to ``shots``)."""
@@ -87,11 +87,11 @@ class DeviceConfig(BaseModel):
     """``aer`` only: a fake backend name (``fake_manila``) or a path to a saved NoiseModel."""
     mode: Literal["job", "batch", "session"] = "job"
     """``ibm:`` only: submit as single jobs, in a Runtime ``Batch`` or in a ``Session``."""
-    optimization_level: Annotated[int, Field(strict=True, ge=0, le=3)] = 1
+    optimization_level: int = Field(default=1, strict=True, ge=0, le=3)
     """Qiskit preset pass-manager level used once per circuit structure."""
-    seed: Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)] | None = None
+    seed: int | None = Field(default=None, strict=True, ge=0, le=2**32 - 1)
     """Simulator seed (shot noise, noisy trajectories); ``None`` uses the run seed."""
-    max_rows_per_call: Annotated[int, Field(strict=True, ge=1)] | None = None
+    max_rows_per_call: int | None = Field(default=None, strict=True, ge=1)
     """Split one batch into several primitive calls of at most this many parameter rows
     (a backend's documented job-size limit); ``None`` sends each batch in one call."""
     qpu_budget_seconds: float | None = None
