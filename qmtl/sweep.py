@@ -42,7 +42,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from tqdm import tqdm
 
 from qmtl.checkpoint import atomic_write_text
-from qmtl.config import RunConfig, apply_override, dump_config, explain_validation_error, read_yaml, validate_config
+from qmtl.config import (
+    RunConfig, apply_override, dump_config, explain_validation_error, read_yaml, validate_config,
+    with_absolute_data_path,
+)
 from qmtl.errors import UserError, nearest
 from qmtl.executors import Executor, Outcome, check_retries, run_all
 from qmtl.rundir import RunDir
@@ -155,7 +158,9 @@ def _resolve(base: dict[str, Any], overrides: dict[str, Any], seed: int | None, 
     if seed is not None:
         raw["seed"] = seed
     try:
-        return validate_config(raw)
+        # A relative data.path means the directory the sweep is started in; saved absolute,
+        # so the run can be evaluated or resumed from anywhere.
+        return with_absolute_data_path(validate_config(raw))
     except UserError as error:
         raise UserError(f"{where}: {error}") from None
 

@@ -89,6 +89,9 @@ def _trained(tmp_path: Path, name: str, seed: int) -> Path:
     raw["seed"] = seed
     run = tmp_path / name
     assert main(["train", str(_write(tmp_path / f"{name}.yaml", raw)), "--out", str(run), "--quiet"]) == 0
+    split = json.loads((run / "final.json").read_text())["split"]
+    assert (split["seed"], split["examples"], split["limit"]) == (seed, 1797, 80)
+    assert split["train"] + split["val"] + split["test"] == 80
     return run
 
 
@@ -173,3 +176,14 @@ def test_data_path_set_on_the_command_line_is_relative_to_the_working_directory(
     assert main(["train", str(config), "--set", "data.path=d.csv", "--out", "run", "--quiet"]) == 0
     saved = yaml.safe_load((tmp_path / "work" / "run" / "config.yaml").read_text())
     assert saved["data"]["path"] == str((tmp_path / "work" / "d.csv").resolve())
+
+
+def test_sweep_runs_record_data_path_absolute_from_the_start_directory(tmp_path, monkeypatch):
+    from qmtl.sweep import load_sweep
+
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "d.csv").write_text(CSV)
+    sweep = _write(tmp_path / "sweeps" / "s.yaml", {"config": _csv_config("d.csv"), "seeds": [0, 1]})
+    monkeypatch.chdir(tmp_path / "work")
+    runs = load_sweep(sweep, tmp_path / "out").runs
+    assert [run.config.data.path for run in runs] == [str((tmp_path / "work" / "d.csv").resolve())] * 2
