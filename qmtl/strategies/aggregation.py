@@ -170,7 +170,7 @@ class AggregatorStrategy(MultiTaskStrategy):
         losses: torch.Tensor,
         shared_parameters: Sequence[torch.nn.Parameter],
         task_parameters: Sequence[Sequence[torch.nn.Parameter]],
-    ) -> torch.Tensor:
+    ) -> torch.Tensor | None:
         self._check_losses(losses)
         shared = list(shared_parameters)
         mtl_backward(
@@ -184,9 +184,9 @@ class AggregatorStrategy(MultiTaskStrategy):
             torch.set_rng_state(self._rng_state)
             weights = jac_to_grad(shared, self.aggregator)
             self._rng_state = torch.get_rng_state()
-        if weights is None:
-            return torch.ones(self.n_tasks)
-        return weights.detach().clone()
+        # None for aggregators that do not combine the task gradients with weights (GradDrop,
+        # ConFIG): there is no weight vector to report, and ones would be a false one.
+        return None if weights is None else weights.detach().clone()
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng_state": self._rng_state.clone()}

@@ -42,11 +42,12 @@ class MultiTaskStrategy(ABC):
         losses: torch.Tensor,
         shared_parameters: Sequence[torch.nn.Parameter],
         task_parameters: Sequence[Sequence[torch.nn.Parameter]],
-    ) -> torch.Tensor:
+    ) -> torch.Tensor | None:
         """Accumulate gradients into every parameter's ``.grad`` (like ``loss.backward()``).
 
         ``losses`` has shape ``(n_tasks,)``.  Returns the detached task weights actually used,
-        shape ``(n_tasks,)``, for logging.
+        shape ``(n_tasks,)``, for logging, or None for a method whose update is not a weighted
+        sum of the task gradients (e.g. the GradDrop aggregator): it has no weights to log.
         """
 
     def after_step(self, losses_after_step: torch.Tensor) -> None:

@@ -54,3 +54,29 @@ def test_without_after_step_the_update_uses_the_next_losses() -> None:
     deferred, deferred_z = _train(lr=0.025, exact=False)
     torch.testing.assert_close(exact[:-1], deferred[:-1])
     assert not torch.allclose(deferred_z, torch.full((2,), 0.5))
+
+
+def test_shared_gradient_is_clipped_to_norm_one_as_in_the_official_code() -> None:
+    """FAMO.backward of the authors' code: clip_grad_norm_(shared_parameters, max_norm=1.0)
+    after the backward pass; the direction is kept and task parameters are not clipped."""
+    import pytest
+
+    from qmtl.errors import UserError
+
+    def step(options: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        theta = torch.nn.Parameter(torch.tensor([3.0, -4.0]))
+        head = torch.nn.Parameter(torch.tensor([5.0]))
+        losses = torch.stack([(theta**2).sum() * head.squeeze(), (10 * theta).pow(2).sum()])
+        build_strategy("famo", n_tasks=2, options=options).backward(losses, [theta], [[head], []])
+        return theta.grad, head.grad
+
+    raw, raw_head = step({"max_grad_norm": 0})
+    clipped, clipped_head = step({})
+    assert raw.norm() > 1
+    torch.testing.assert_close(clipped.norm(), torch.tensor(1.0))
+    torch.testing.assert_close(clipped, raw / raw.norm())
+    torch.testing.assert_close(clipped_head, raw_head)
+    loose, _ = step({"max_grad_norm": 1e6})
+    torch.testing.assert_close(loose, raw)
+    with pytest.raises(UserError, match="famo option 'max_grad_norm' must be >= 0"):
+        build_strategy("famo", n_tasks=2, options={"max_grad_norm": -1.0})

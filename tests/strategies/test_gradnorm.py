@@ -47,3 +47,34 @@ def test_first_step_uses_unit_weights_and_fills_the_weighted_gradient() -> None:
     weights = strategy.backward(losses, [theta], [[], []])
     torch.testing.assert_close(weights, torch.ones(2))
     torch.testing.assert_close(theta.grad, torch.tensor([20.0 + 1.0, -20.0 + 3.0]))
+
+
+def test_initial_loss_is_the_first_batch_or_the_first_epoch_mean() -> None:
+    """L(0) as the paper (the first batch) or as LibMTL (train_loss_buffer[:, 0], the first
+    epoch's mean, with equal weights during that epoch)."""
+    import pytest
+
+    from qmtl.errors import UserError
+
+    theta = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+
+    def losses(scale: float) -> torch.Tensor:
+        return scale * torch.stack([theta.pow(2).sum(), (3 * theta).abs().sum()])
+
+    paper = build_strategy("gradnorm", n_tasks=2)
+    paper.backward(losses(1.0), [theta], [[], []])
+    torch.testing.assert_close(paper.state_dict()["initial_losses"], losses(1.0).detach())
+
+    libmtl = build_strategy("gradnorm", n_tasks=2, options={"initial_loss": "first_epoch"})
+    for scale in (1.0, 2.0):  # first epoch: no update, unit weights
+        torch.testing.assert_close(libmtl.backward(losses(scale), [theta], [[], []]), torch.ones(2))
+    assert libmtl.state_dict()["initial_losses"] is None
+    epoch_mean = (losses(1.0) + losses(2.0)).detach() / 2
+    libmtl.end_epoch(epoch_mean)
+    torch.testing.assert_close(libmtl.state_dict()["initial_losses"], epoch_mean)
+    libmtl.end_epoch(epoch_mean / 10)  # later epochs do not move L(0)
+    torch.testing.assert_close(libmtl.state_dict()["initial_losses"], epoch_mean)
+    libmtl.backward(losses(1.0), [theta], [[], []])
+    assert not torch.equal(libmtl.state_dict()["weights"], torch.ones(2))  # now adapting
+    with pytest.raises(UserError, match="gradnorm option 'initial_loss' must be one of first_batch, first_epoch"):
+        build_strategy("gradnorm", n_tasks=2, options={"initial_loss": "epoch"})

@@ -21,10 +21,19 @@ that extra forward pass (expensive on quantum hardware), the update is applied a
 :meth:`backward` with that batch's losses in place of :math:`L(\\theta_{t+1})`, a noisier
 estimate of the same decrease.  Losses must be positive; :math:`10^{-8}` is added before the
 logarithm as in the reference implementation.
+
+Gradient clipping: the authors' code (``FAMO.backward`` in the FAMO repository's
+``weight_methods.py``, default ``max_norm=1.0``) rescales the gradient of the *shared*
+parameters to norm at most 1.0 after the backward pass
+(``torch.nn.utils.clip_grad_norm_(shared_parameters, max_norm)``).  Because the weights sum to
+1 and divide by the losses, FAMO's raw step can be large when a loss is small; the clip is
+part of the method as published.  Option ``max_grad_norm`` (default 1.0, as the official
+code; 0 turns clipping off) sets it; task-specific parameters are not clipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -40,8 +49,10 @@ class FAMOWeighting(LossWeighting):
 
     wants_losses_after_step: ClassVar[bool] = True
 
-    def __init__(self, n_tasks: int, *, lr: float = 0.025, gamma: float = 0.01) -> None:
+    def __init__(self, n_tasks: int, *, lr: float = 0.025, gamma: float = 0.01,
+                 max_grad_norm: float = 1.0) -> None:
         super().__init__(n_tasks)
+        self.max_grad_norm = non_negative_float("famo", "max_grad_norm", max_grad_norm)
         self._logits = torch.zeros(n_tasks, requires_grad=True)
         self._optimizer = torch.optim.Adam(
             [self._logits],
@@ -49,6 +60,17 @@ class FAMOWeighting(LossWeighting):
             weight_decay=non_negative_float("famo", "gamma", gamma),
         )
         self._losses_before_step: torch.Tensor | None = None
+
+    def backward(
+        self,
+        losses: torch.Tensor,
+        shared_parameters: Sequence[torch.nn.Parameter],
+        task_parameters: Sequence[Sequence[torch.nn.Parameter]],
+    ) -> torch.Tensor:
+        weights = super().backward(losses, shared_parameters, task_parameters)
+        if self.max_grad_norm > 0 and shared_parameters:
+            torch.nn.utils.clip_grad_norm_(shared_parameters, self.max_grad_norm)
+        return weights
 
     def weights(self, losses: torch.Tensor) -> torch.Tensor:
         if self._losses_before_step is not None:

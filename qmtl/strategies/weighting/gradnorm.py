@@ -17,10 +17,18 @@ The network is trained on :math:`\\sum_i w_i L_i`; the weights take one optimize
 paper), then are renormalised to :math:`\\sum_i w_i = K`.  Because the target is constant,
 :math:`\\partial L_{\\text{grad}} / \\partial w_i = \\operatorname{sign}(G_i - \\bar G
 r_i^\\alpha)\\,\\|\\nabla_W L_i\\|` needs no second-order derivative, so it works through
-parameter-shift QNodes.  :math:`L_i(0)` are the losses of the first batch seen.
+parameter-shift QNodes.
+
+:math:`L_i(0)`, option ``initial_loss``:
+
+* ``first_batch`` (default): the losses of the first mini-batch, the paper's "loss at
+  :math:`t = 0`" (Chen et al., Sec. 3.2);
+* ``first_epoch``: the mean training loss of the first epoch, as LibMTL's ``GradNorm`` (its
+  ``train_loss_buffer[:, 0]``); as there, the first epoch trains with equal weights and the
+  weights start to adapt in the second.  The mean arrives through :meth:`end_epoch`.
 
 Options: ``alpha`` (asymmetry, default 1.5 as in LibMTL), ``lr`` (Adam learning rate of the
-weights, default 0.025).  The weights have their own optimizer: they are not returned by
+weights, default 0.025), ``initial_loss``.  The weights have their own optimizer: they are not returned by
 :meth:`GradNormWeighting.parameters`.
 """
 
@@ -31,19 +39,29 @@ from typing import Any
 
 import torch
 
+from qmtl.errors import UserError
 from qmtl.strategies.base import MultiTaskStrategy
 from qmtl.strategies.jacobian import task_jacobians
 from qmtl.strategies.options import non_negative_float, positive_float
 
 # Keeps every weight strictly positive if one Adam step overshoots below zero.
 _MIN_WEIGHT = 1e-6
+#: Where L(0) comes from: the first mini-batch (the paper) or the first epoch's mean (LibMTL).
+INITIAL_LOSSES = ("first_batch", "first_epoch")
 
 
 class GradNormWeighting(MultiTaskStrategy):
     """Loss weights adapted every step so the weighted gradient norms follow the train rates."""
 
-    def __init__(self, n_tasks: int, *, alpha: float = 1.5, lr: float = 0.025) -> None:
+    def __init__(self, n_tasks: int, *, alpha: float = 1.5, lr: float = 0.025,
+                 initial_loss: str = "first_batch") -> None:
         super().__init__(n_tasks)
+        if initial_loss not in INITIAL_LOSSES:
+            raise UserError(
+                f"gradnorm option 'initial_loss' must be one of {', '.join(INITIAL_LOSSES)} "
+                f"(first_batch: the paper's L(0), the default), got {initial_loss!r}"
+            )
+        self.initial_loss = initial_loss
         self.alpha = non_negative_float("gradnorm", "alpha", alpha)
         self._weights = torch.ones(n_tasks, requires_grad=True)
         self._optimizer = torch.optim.Adam([self._weights], lr=positive_float("gradnorm", "lr", lr))
@@ -57,6 +75,9 @@ class GradNormWeighting(MultiTaskStrategy):
     ) -> torch.Tensor:
         self._check_losses(losses)
         weights = self._weights.detach().clone()
+        if self.initial_loss == "first_epoch" and self._initial_losses is None:
+            (weights.to(losses.dtype) * losses).sum().backward()  # equal weights until L(0) exists
+            return weights
         jacobians = task_jacobians(losses, shared_parameters)
         # Shared grads from the Jacobian already computed; task heads need their own pass.
         for parameter, jacobian in zip(shared_parameters, jacobians, strict=True):
@@ -82,6 +103,11 @@ class GradNormWeighting(MultiTaskStrategy):
         with torch.no_grad():
             self._weights.clamp_(min=_MIN_WEIGHT)
             self._weights.mul_(self.n_tasks / self._weights.sum())
+
+    def end_epoch(self, mean_train_losses: torch.Tensor) -> None:
+        self._check_losses(mean_train_losses)
+        if self.initial_loss == "first_epoch" and self._initial_losses is None:
+            self._initial_losses = mean_train_losses.detach().clone()
 
     def state_dict(self) -> dict[str, Any]:
         return {
