@@ -1,6 +1,6 @@
 // experiments/configs/breast-cancer.yaml: shared circuit, inputs x and weights w as parameters
-// qubits: 4, depth: 13, two-qubit gates: 8, gates: 36
-// parameters: 4 inputs x, 24 weights w (28 free in this file)
+// qubits: 4, depth: 12, two-qubit gates: 8, gates: 32
+// parameters: 4 inputs x, 20 weights w (24 free in this file)
 // measured (expectation values): Z0, Z1, Z2, Z3
 OPENQASM 3.0;
 include "stdgates.inc";
@@ -24,10 +24,6 @@ input float[64] _w_16_;
 input float[64] _w_17_;
 input float[64] _w_18_;
 input float[64] _w_19_;
-input float[64] _w_20_;
-input float[64] _w_21_;
-input float[64] _w_22_;
-input float[64] _w_23_;
 input float[64] _x_0_;
 input float[64] _x_1_;
 input float[64] _x_2_;
@@ -55,16 +51,12 @@ cx q[2], q[3];
 cx q[3], q[0];
 rz(_w_12_) q[0];
 ry(_w_13_) q[0];
-rz(_w_14_) q[0];
-rz(_w_15_) q[1];
-ry(_w_16_) q[1];
-rz(_w_17_) q[1];
-rz(_w_18_) q[2];
-ry(_w_19_) q[2];
-rz(_w_20_) q[2];
-rz(_w_21_) q[3];
-ry(_w_22_) q[3];
-rz(_w_23_) q[3];
+rz(_w_14_) q[1];
+ry(_w_15_) q[1];
+rz(_w_16_) q[2];
+ry(_w_17_) q[2];
+rz(_w_18_) q[3];
+ry(_w_19_) q[3];
 cx q[0], q[2];
 cx q[1], q[3];
 cx q[2], q[0];

@@ -1,6 +1,6 @@
 // experiments/configs/digits.yaml: shared circuit, inputs x and weights w as parameters
-// qubits: 8, depth: 19, two-qubit gates: 16, gates: 72
-// parameters: 8 inputs x, 48 weights w (56 free in this file)
+// qubits: 8, depth: 18, two-qubit gates: 16, gates: 64
+// parameters: 8 inputs x, 40 weights w (48 free in this file)
 // measured (expectation values): Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7
 OPENQASM 3.0;
 include "stdgates.inc";
@@ -44,14 +44,6 @@ input float[64] _w_36_;
 input float[64] _w_37_;
 input float[64] _w_38_;
 input float[64] _w_39_;
-input float[64] _w_40_;
-input float[64] _w_41_;
-input float[64] _w_42_;
-input float[64] _w_43_;
-input float[64] _w_44_;
-input float[64] _w_45_;
-input float[64] _w_46_;
-input float[64] _w_47_;
 input float[64] _x_0_;
 input float[64] _x_1_;
 input float[64] _x_2_;
@@ -103,28 +95,20 @@ cx q[6], q[7];
 cx q[7], q[0];
 rz(_w_24_) q[0];
 ry(_w_25_) q[0];
-rz(_w_26_) q[0];
-rz(_w_27_) q[1];
-ry(_w_28_) q[1];
-rz(_w_29_) q[1];
-rz(_w_30_) q[2];
-ry(_w_31_) q[2];
-rz(_w_32_) q[2];
-rz(_w_33_) q[3];
-ry(_w_34_) q[3];
-rz(_w_35_) q[3];
-rz(_w_36_) q[4];
-ry(_w_37_) q[4];
-rz(_w_38_) q[4];
-rz(_w_39_) q[5];
-ry(_w_40_) q[5];
-rz(_w_41_) q[5];
-rz(_w_42_) q[6];
-ry(_w_43_) q[6];
-rz(_w_44_) q[6];
-rz(_w_45_) q[7];
-ry(_w_46_) q[7];
-rz(_w_47_) q[7];
+rz(_w_26_) q[1];
+ry(_w_27_) q[1];
+rz(_w_28_) q[2];
+ry(_w_29_) q[2];
+rz(_w_30_) q[3];
+ry(_w_31_) q[3];
+rz(_w_32_) q[4];
+ry(_w_33_) q[4];
+rz(_w_34_) q[5];
+ry(_w_35_) q[5];
+rz(_w_36_) q[6];
+ry(_w_37_) q[6];
+rz(_w_38_) q[7];
+ry(_w_39_) q[7];
 cx q[0], q[2];
 cx q[1], q[3];
 cx q[2], q[4];

@@ -1,6 +1,6 @@
 // experiments/configs/linnerud.yaml: shared circuit, inputs x and weights w as parameters
-// qubits: 2, depth: 11, two-qubit gates: 4, gates: 18
-// parameters: 2 inputs x, 12 weights w (14 free in this file)
+// qubits: 2, depth: 10, two-qubit gates: 4, gates: 16
+// parameters: 2 inputs x, 10 weights w (12 free in this file)
 // measured (expectation values): Z0, Z1, Z0 Z1
 OPENQASM 3.0;
 include "stdgates.inc";
@@ -14,8 +14,6 @@ input float[64] _w_6_;
 input float[64] _w_7_;
 input float[64] _w_8_;
 input float[64] _w_9_;
-input float[64] _w_10_;
-input float[64] _w_11_;
 input float[64] _x_0_;
 input float[64] _x_1_;
 qubit[2] q;
@@ -31,9 +29,7 @@ cx q[0], q[1];
 cx q[1], q[0];
 rz(_w_6_) q[0];
 ry(_w_7_) q[0];
-rz(_w_8_) q[0];
-rz(_w_9_) q[1];
-ry(_w_10_) q[1];
-rz(_w_11_) q[1];
+rz(_w_8_) q[1];
+ry(_w_9_) q[1];
 cx q[0], q[1];
 cx q[1], q[0];

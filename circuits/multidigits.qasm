@@ -1,6 +1,6 @@
 // experiments/configs/multidigits.yaml: shared circuit, inputs x and weights w as parameters
-// qubits: 6, depth: 16, two-qubit gates: 12, gates: 54
-// parameters: 6 inputs x, 36 weights w (42 free in this file)
+// qubits: 6, depth: 15, two-qubit gates: 12, gates: 48
+// parameters: 6 inputs x, 30 weights w (36 free in this file)
 // measured (expectation values): Z0, Z1, Z2, Z3, Z4, Z5
 OPENQASM 3.0;
 include "stdgates.inc";
@@ -34,12 +34,6 @@ input float[64] _w_26_;
 input float[64] _w_27_;
 input float[64] _w_28_;
 input float[64] _w_29_;
-input float[64] _w_30_;
-input float[64] _w_31_;
-input float[64] _w_32_;
-input float[64] _w_33_;
-input float[64] _w_34_;
-input float[64] _w_35_;
 input float[64] _x_0_;
 input float[64] _x_1_;
 input float[64] _x_2_;
@@ -79,22 +73,16 @@ cx q[4], q[5];
 cx q[5], q[0];
 rz(_w_18_) q[0];
 ry(_w_19_) q[0];
-rz(_w_20_) q[0];
-rz(_w_21_) q[1];
-ry(_w_22_) q[1];
-rz(_w_23_) q[1];
-rz(_w_24_) q[2];
-ry(_w_25_) q[2];
-rz(_w_26_) q[2];
-rz(_w_27_) q[3];
-ry(_w_28_) q[3];
-rz(_w_29_) q[3];
-rz(_w_30_) q[4];
-ry(_w_31_) q[4];
-rz(_w_32_) q[4];
-rz(_w_33_) q[5];
-ry(_w_34_) q[5];
-rz(_w_35_) q[5];
+rz(_w_20_) q[1];
+ry(_w_21_) q[1];
+rz(_w_22_) q[2];
+ry(_w_23_) q[2];
+rz(_w_24_) q[3];
+ry(_w_25_) q[3];
+rz(_w_26_) q[4];
+ry(_w_27_) q[4];
+rz(_w_28_) q[5];
+ry(_w_29_) q[5];
 cx q[0], q[2];
 cx q[1], q[3];
 cx q[2], q[4];
