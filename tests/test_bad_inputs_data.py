@@ -131,6 +131,8 @@ CASES: dict[str, tuple[Case, str]] = {
     "csv too few rows for large fractions": (csv_case(_table(rows=4), val_fraction=0.4, test_fraction=0.45), "too few"),
     "data.path is a directory": (lambda tmp: _argv(tmp, {"name": "csv", "path": str(tmp)}), "is a directory"),
     "data.path missing": (lambda tmp: _argv(tmp, {"name": "csv", "path": str(tmp / "nope.csv")}), "does not exist"),
+    "data.path a device": (lambda tmp: _argv(tmp, {"name": "csv", "path": "/dev/zero"}), "is not a regular file"),
+    "npz data.path a device": (lambda tmp: _argv(tmp, {"name": "npz", "path": "/dev/null"}), "is not a regular file"),
     "csv not UTF-8": (csv_case("a,b,label\n".encode() + "caf\xe9,1,0\n".encode("latin-1") * ROWS), "is not UTF-8 text"),
     "csv with a NUL byte": (csv_case(GOOD_CSV.replace("0.3,1", "0.3\x00,1", 1)), "line 3 holds '0.3\\x00', not a number"),
     "csv binary file": (csv_case(b"PK\x03\x04\x00\x00\xff\xfe\x00\x01" * 50), "is not UTF-8 text"),
@@ -173,6 +175,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "binary label 0.5": (csv_case(GOOD_CSV.replace("0.3,1\n", "0.3,0.5\n", 1)), "needs labels 0..1 but has 0.5"),
     "negative label": (csv_case(GOOD_CSV.replace("0.3,1\n", "0.3,-1\n", 1)), "needs labels 0..1 but has -1"),
     "multiclass label beyond classes": (csv_case(_table(row=lambda i: f"{i},{i % 3},{i % 4}"), [{"name": "label", "kind": "multiclass", "classes": 3, "observables": ["Z0"]}]), "needs labels 0..2 but has 3"),
+    "many classes missing": (csv_case(GOOD_CSV, [{"name": "label", "kind": "multiclass", "classes": 40, "observables": ["Z0"]}]), "class(es) [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... (38 in all)] never occur"),
     "multiclass class missing from train": (csv_case(GOOD_CSV, [{"name": "label", "kind": "multiclass", "classes": 3, "observables": ["Z0"]}]), "class(es) [2] never occur"),
     # NPZ
     "npz is a .npy": (npz_case(_npy), "is a single .npy array, not an .npz archive"),

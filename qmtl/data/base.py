@@ -24,6 +24,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,16 @@ class MultiTaskData:
     standardisation: dict[str, list[float]] = field(default_factory=dict)
     #: Which examples went where: sizes and a hash of the split indices (see ``split_identity``).
     split: dict[str, Any] = field(default_factory=dict)
+
+
+def check_data_file(path: Path, kind: str) -> None:
+    """``data.path`` names an existing regular file (not a folder, device or pipe)."""
+    if path.is_dir():
+        raise UserError(f"data.path '{path}' is a directory; point data.path at the {kind} file itself")
+    if not path.exists():
+        raise UserError(f"data file '{path}' does not exist; check data.path")
+    if not path.is_file():
+        raise UserError(f"data.path '{path}' is not a regular file (a device, pipe or socket); save the data to a {kind} file")
 
 
 def _modalities(raw: RawData) -> dict[str, tuple[np.ndarray, list[str]]]:
@@ -282,8 +293,9 @@ def _check_classes(source: str, tasks: Sequence[TaskConfig], targets: dict[str, 
                 f"{source}: every label of task '{task.name}' ({task.kind}) is {present[0]}; a task with one "
                 f"class cannot be learnt or scored: fix the labels or drop the task"
             )
+        shown = f"{missing[:10]}"[:-1] + (f", ... ({len(missing)} in all)]" if len(missing) > 10 else "]")
         raise UserError(
-            f"task '{task.name}': class(es) {missing} never occur in the training split; "
+            f"task '{task.name}': class(es) {shown} never occur in the training split; "
             f"add examples or lower 'classes'"
         )
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from qmtl.data.base import RawData
+from qmtl.data.base import RawData, check_data_file
 from qmtl.data.options import check_known
 from qmtl.errors import UserError
 
@@ -35,13 +35,6 @@ NAME = "csv"
 SEPARATORS = (",", ";", "\t")
 #: Characters read to find the separator: enough for any header line in practice.
 SNIFF_CHARACTERS = 1 << 16
-
-
-def _check_file(file: Path) -> None:
-    if file.is_dir():
-        raise UserError(f"data.path '{file}' is a directory; point data.path at the CSV file itself")
-    if not file.exists():
-        raise UserError(f"data file '{file}' does not exist; check data.path")
 
 
 def _separator(sample: str) -> str:
@@ -182,7 +175,7 @@ def load_csv(path: str | None, columns: list[str] | None, options: dict[str, Any
     if path is None:
         raise UserError("data set 'csv' needs a file; set data.path: path/to/data.csv")
     file = Path(path)
-    _check_file(file)
+    check_data_file(file, "CSV")
     groups_option = _modalities(options, columns)
     with _reading(file), file.open(encoding="utf-8-sig") as handle:
         separator = _separator(handle.read(SNIFF_CHARACTERS))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from qmtl.data.base import RawData
+from qmtl.data.base import RawData, check_data_file
 from qmtl.data.options import check_known
 from qmtl.errors import UserError
 
@@ -27,10 +27,7 @@ NAME = "npz"
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
-    if path.is_dir():
-        raise UserError(f"data.path '{path}' is a directory; point data.path at the .npz file itself")
-    if not path.is_file():
-        raise UserError(f"data file '{path}' does not exist; check data.path")
+    check_data_file(path, ".npz")
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
