@@ -43,6 +43,8 @@ MAX_EXPANDED_VALUES = 100_000
 """Most values (mapping entries, list items, scalars) a config may hold once aliases expand."""
 MAX_DEPTH = 64
 """Deepest nesting of mappings and lists a config may have."""
+MAX_INT = 2**63 - 1
+"""Largest integer anywhere in a config (torch and numpy integers are 64-bit)."""
 MAX_FILE_BYTES = 1 << 20
 """Largest config file read (1 MiB); a config is a small text file."""
 _REPR = reprlib.Repr()  # bounded repr: a few items per level, two levels (Python 3.11 has no kwargs)
@@ -288,11 +290,13 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
 
 
 def _parse_yaml(text: str) -> Any:
-    """Parse YAML with :class:`_ConfigLoader`; too deep nesting is a UserError."""
+    """Parse YAML with :class:`_ConfigLoader`; too deep nesting or too long numbers are UserErrors."""
     try:
         return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
     except RecursionError:
-        raise UserError(f"nests deeper than {MAX_DEPTH} levels") from None
+        raise UserError(f"nests deeper than {MAX_DEPTH} levels; flatten it") from None
+    except ValueError:  # Python refuses to parse integers of over 4300 digits
+        raise UserError("holds a number too long to read (thousands of digits); shorten it") from None
 
 
 def check_values(raw: Any, origin: str) -> None:
@@ -301,8 +305,9 @@ def check_values(raw: Any, origin: str) -> None:
     Walks each distinct node once (aliased nodes are shared, not copied, by PyYAML), so a
     "billion laughs" document is measured in time proportional to its size on disk.
     Refuses: self-referencing aliases, more than :data:`MAX_EXPANDED_VALUES` values once
-    aliases are expanded, nesting deeper than :data:`MAX_DEPTH`, non-finite numbers and
-    values equal to a credential.  ``origin`` names the file or ``--set`` in messages.
+    aliases are expanded, nesting deeper than :data:`MAX_DEPTH`, non-finite numbers,
+    integers beyond 64 bits, NUL characters and values equal to a credential.  ``origin``
+    names the file or ``--set`` in messages.
     """
     expanded: dict[int, int] = {}
     active: set[int] = set()
@@ -317,6 +322,9 @@ def check_values(raw: Any, origin: str) -> None:
             return expanded[id(value)]
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{where()} is {value}; every number must be finite, fix the value")
+        if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+            raise UserError(f"{where()} is an integer of {len(str(abs(value)))} digits, beyond the 64-bit "
+                            f"range of every numeric key; fix the value")
         if isinstance(value, str) and "\x00" in value:
             raise UserError(f"{where()} contains a NUL character (\\0); remove it")
         if isinstance(value, str):
@@ -369,7 +377,7 @@ def apply_override(raw: dict[str, Any], assignment: str) -> None:
     try:
         value = _parse_yaml(text)
     except UserError as error:
-        raise UserError(f"{origin}: the value {error}; write it out") from None
+        raise UserError(f"{origin}: the value {error}") from None
     except _DuplicateKeyError as error:
         raise UserError(f"{origin}: the value {_yaml_problem(error)}") from None
     except yaml.YAMLError as error:
@@ -433,7 +441,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         raw = _parse_yaml(text)
     except UserError as error:
-        raise UserError(f"{origin} {error}; flatten it") from None
+        raise UserError(f"{origin} {error}") from None
     except yaml.YAMLError as error:
         raise UserError(f"{origin} {_yaml_problem(error)}") from None
     if raw is None:
