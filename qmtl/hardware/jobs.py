@@ -1,13 +1,15 @@
 """Finding submitted jobs again and reading their results.
 
 IBM jobs are fetched by id from the service (``QiskitRuntimeService.job(job_id)``), in any
-later process.  Runtime *local testing mode* jobs (``LocalRuntimeJob``) live only in the
-process that created them: the local service has no ``job()`` lookup.  qmtl keeps this
-process's local jobs in :data:`_LOCAL_JOBS` (so a submission interrupted while waiting and
-re-run in the same interpreter fetches them) and stores each finished job's results in the
-ledger directory (so finished local work survives any crash).  A local job that had not
-finished when its process died is gone: the ledger marks it ``LOST`` and its work is sent
-again.
+later process, and a job whose id was never recorded is found by its tags
+(``QiskitRuntimeService.jobs(job_tags=...)``, see :func:`qmtl.hardware.ledger.job_tags`).
+Runtime *local testing mode* jobs (``LocalRuntimeJob``) live only in the process that
+created them: the local service has no ``job()`` lookup.  qmtl keeps this process's local
+jobs in :data:`_LOCAL_JOBS` (so a submission interrupted while waiting and re-run in the
+same interpreter fetches them) and stores each finished job's results in the ledger
+directory (so finished local work survives any crash).  A local job that had not finished
+when its process died is gone: the ledger marks it ``LOST`` and its work is sent again --
+it cost nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import numpy as np
 from qmtl.errors import UserError
 from qmtl.secrets import redact
 
-PENDING = frozenset({"INITIALIZING", "QUEUED", "VALIDATING", "RUNNING"})
 _LOCAL_JOBS: dict[str, Any] = {}
 
 
@@ -54,8 +55,23 @@ class JobSource:
         try:
             return self.service.job(job_id)
         except Exception as exc:  # unknown id, other instance, network
-            raise UserError(redact(f"cannot retrieve IBM job {job_id} ({exc}); check the "
-                                   "account's instance or remove the job from jobs.json")) from None
+            raise UserError(redact(
+                f"cannot retrieve IBM job {job_id} ({type(exc).__name__}: {exc}); nothing was "
+                "sent again; check the network and that the saved account's instance is the "
+                "one that sent the job, then run the same 'qmtl submit' command again")) from None
+
+    def find_tagged(self, tags: list[str]) -> Any | None:
+        """The IBM job carrying all ``tags`` (the newest if several), ``None`` if none does.
+
+        Exceptions from the service propagate: "could not ask" must never read as "no job".
+        """
+        if self.local:
+            raise ValueError("local testing mode has no service to search")
+        found = self.service.jobs(job_tags=list(tags), limit=None)
+        if not found:
+            return None
+        self.remember(found[0])
+        return found[0]
 
 
 def job_result(job: Any, n_observables: int) -> tuple[np.ndarray, np.ndarray]:

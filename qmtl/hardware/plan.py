@@ -70,6 +70,8 @@ def circuit_tapes(circuit: Any, angles: torch.Tensor, weights: torch.Tensor | No
 def plan_circuits(circuit: Any, angles: torch.Tensor, pass_manager: PassManager,
                   backend: Any = None) -> list[CircuitPlan]:
     """Group ``angles``' examples by circuit structure and compile each structure once."""
+    if backend is not None:
+        check_width(circuit, backend)
     groups: dict[Hashable, list[int]] = {}
     tapes = circuit_tapes(circuit, angles)
     for i, tape in enumerate(tapes):
@@ -82,6 +84,18 @@ def plan_circuits(circuit: Any, angles: torch.Tensor, pass_manager: PassManager,
             structure_hash(compiled), compiled, rows, np.asarray(members),
             circuit_resources(compiled.isa, backend), measurement_bases(compiled.observables)))
     return plans
+
+
+def check_width(circuit: Any, backend: Any) -> None:
+    """Refuse a circuit wider than ``backend`` before the transpiler fails on it."""
+    width = len(circuit.qnode.device.wires)
+    if width > backend.num_qubits:
+        where = ("'qmtl backends' lists the fake ones with their qubits"
+                 if backend.name.startswith("fake_") else
+                 "QiskitRuntimeService().backends() lists yours")
+        raise UserError(f"the run's circuit needs {width} qubits but {backend.name} has "
+                        f"{backend.num_qubits}; choose a backend with at least {width} qubits "
+                        f"({where})")
 
 
 def structure_hash(compiled: CompiledCircuit) -> str:
