@@ -86,6 +86,8 @@ NOT_RUN: list[tuple[str, str, str]] = [
 # Commands only the slow run executes, with the reason.
 SLOW_ONLY: list[tuple[str, str]] = [
     ("make demo", "trains the full digits example (about a minute)"),
+    ("qmtl train experiments/configs/digits-5q.yaml --set data.limit=60 --set training.epochs=1 "
+     "--set device.name=fake_manila", "Runtime local mode runs every parameter row as its own circuit: minutes"),
 ]
 FAST_TRAIN_OVERRIDES = ["--set", "training.epochs=1", "--set", "data.limit=60"]
 FAST_BENCHMARK_ARGUMENTS = {
@@ -213,8 +215,11 @@ class DocumentRunner:
             return
         words = shlex.split(to_run, comments=True)
         started = time.perf_counter()
-        if words[0] == "qmtl" and not SHELL_OPERATORS.search(to_run.split("#")[0]):
+        plain = not SHELL_OPERATORS.search(to_run.split("#")[0])
+        if words[0] == "qmtl" and plain:
             code, output = self._in_process(words[1:])
+        elif words[0] == "python" and len(words) > 1 and words[1].endswith(".py") and plain:
+            code, output = self._script_in_process(words[1:])
         else:
             code, output = self._in_shell(to_run, words)
         print(f"{block.where()} [{time.perf_counter() - started:5.1f} s, exit {code}] {to_run}")
@@ -234,6 +239,38 @@ class DocumentRunner:
             except Exception:  # noqa: BLE001 - a crash is reported like a failing exit code
                 traceback.print_exc()
                 code = 1
+        return code, output.getvalue()
+
+    def _script_in_process(self, argv: list[str]) -> tuple[int, str]:
+        """``python SCRIPT ARGS`` as Python runs it (argv, the script's folder first on the
+        path, ``__main__``), in this process; afterwards torch's thread count, ``sys.path``
+        and the modules imported from the scratch copy are restored."""
+        import contextlib
+        import io
+
+        import torch
+
+        script = self.scratch / argv[0]
+        saved_argv, saved_path, saved_modules = sys.argv[:], sys.path[:], set(sys.modules)
+        threads = torch.get_num_threads()
+        output, code = io.StringIO(), 0
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            sys.argv = [str(script), *argv[1:]]
+            sys.path.insert(0, str(script.parent))
+            try:
+                runpy.run_path(str(script), run_name="__main__")
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+            except Exception:  # noqa: BLE001 - a crash is reported like a failing exit code
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.argv, sys.path[:] = saved_argv, saved_path
+                torch.set_num_threads(threads)
+                for name in set(sys.modules) - saved_modules:
+                    module_file = getattr(sys.modules[name], "__file__", None)
+                    if module_file and Path(module_file).is_relative_to(self.scratch):
+                        del sys.modules[name]
         return code, output.getvalue()
 
     def _in_shell(self, command: str, words: list[str]) -> tuple[int, str]:
