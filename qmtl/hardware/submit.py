@@ -13,26 +13,31 @@
 
 from __future__ import annotations
 
+import math
+import re
+import shlex
 import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
 from qmtl.devices import DeviceConfig
 from qmtl.devices.spec import MitigationConfig
-from qmtl.devices.targets import resolve_target
+from qmtl.devices.targets import IBM_PREFIX, resolve_target
 from qmtl.errors import UserError
 from qmtl.hardware import compare, jobs, mitigation
 from qmtl.hardware.backends import HardwareBackend, open_backend
 from qmtl.hardware.cost import estimate_qpu_seconds, executed_shots
-from qmtl.hardware.ledger import FAILED, Ledger, format_table
+from qmtl.hardware.ledger import FAILED, NOT_SENT, SENDING, CorruptResult, Ledger, \
+    check_result, format_table, result_shape
 from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, \
     shared_circuit, work_key
+from qmtl.rundir import RunDir
 from qmtl.secrets import redact
 
 MAX_ATTEMPTS = 3
@@ -57,10 +62,7 @@ def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
     """Run the workflow; returns the comparison (``None`` for a dry run)."""
     from qmtl.evaluation import load_run_model
 
-    if options.shots <= 0:
-        raise UserError(f"--shots must be positive, got {options.shots}; e.g. --shots 4000")
-    if options.rows_per_job is not None and options.rows_per_job <= 0:
-        raise UserError(f"--rows-per-job must be positive, got {options.rows_per_job}")
+    _check_inputs(run_path, options)
     backend = open_backend(options.backend)
     config, data, model = load_run_model(run_path, EXACT_AER)
     circuit = shared_circuit(model)
@@ -101,12 +103,85 @@ def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
 
     comparison = _compare(run_path, config, data, model, circuit, angles, backend, options,
                           values, runner.ignored, estimate, len(ledger.records), shots)
-    compare.write_comparison(ledger.dir / "comparison.json", comparison)
+    _stored(lambda: compare.write_comparison(ledger.dir / "comparison.json", comparison),
+            "every job is done and stored, so the re-run sends nothing", runner.again)
     options.out(compare.comparison_table(comparison))
     for note in comparison["notes"]:
         options.out(f"note: {note}")
     options.out(f"saved {ledger.dir / 'comparison.json'}; jobs: 'qmtl jobs {run_path}'")
     return comparison
+
+
+_T = TypeVar("_T")
+_BACKEND_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+"""A backend's name is also a folder (``RUN_DIR/hardware/<name>``): no separators."""
+
+
+def _check_inputs(run_path: Path, options: SubmitOptions) -> None:
+    """Refuse bad options, backend names and run directories before anything is opened."""
+    if isinstance(options.shots, bool) or not isinstance(options.shots, int) \
+            or options.shots <= 0:
+        raise UserError(f"--shots must be a positive whole number, got {options.shots}; "
+                        "e.g. --shots 4000")
+    if options.rows_per_job is not None and options.rows_per_job <= 0:
+        raise UserError(f"--rows-per-job must be positive, got {options.rows_per_job}; e.g. "
+                        "--rows-per-job 50, or leave it out for one job per variant")
+    cap = options.max_qpu_seconds
+    if cap is not None and not (math.isfinite(cap) and cap > 0):
+        raise UserError(f"--max-qpu-seconds must be a finite number of seconds above 0, got "
+                        f"{cap:g}; e.g. --max-qpu-seconds 120, or leave it out for no cap")
+    label = options.backend.removeprefix(IBM_PREFIX)
+    if label in ("", "ibm_", "fake_"):
+        raise UserError(f"--backend '{options.backend}' names no backend; e.g. --backend "
+                        "ibm_torino, or --backend fake_manila offline ('qmtl backends' lists "
+                        "the fake ones)")
+    if not _BACKEND_LABEL.fullmatch(label):
+        raise UserError(f"--backend '{options.backend}' is not a backend name (letters, digits, "
+                        "'_' and '-'); e.g. --backend ibm_torino or --backend fake_manila")
+    run = RunDir(run_path)
+    if not run.config.is_file():
+        raise UserError(f"'{run_path}' is not a qmtl run directory (no config.yaml); check the "
+                        "path, or train one with 'qmtl train CONFIG --out DIR'")
+    state = run.status().get("state", "unknown")
+    resume = f"'qmtl train --resume {shlex.quote(str(run_path))}'"
+    if not (run.best_checkpoint.is_file() or run.last_checkpoint.is_file()):
+        raise UserError(f"run '{run_path}' has no checkpoint yet (status: {state}); train it "
+                        f"first, e.g. {resume}")
+    if not options.dry_run and not run.is_complete():  # paid work on a half-trained model
+        raise UserError(f"run '{run_path}' has not finished training (status: {state}); finish "
+                        f"it with {resume}, then submit (--dry-run works on it now)")
+
+
+def _submit_command(run_path: Path, options: SubmitOptions) -> str:
+    """The ``qmtl submit`` command line that continues this submission: the same work."""
+    words = ["qmtl", "submit", str(run_path), "--backend", options.backend,
+             "--shots", str(options.shots)]
+    if options.mode != "job":
+        words += ["--mode", options.mode]
+    techniques = options.mitigation.techniques if options.mitigation else ()
+    for technique in techniques:
+        words += ["--mitigation", technique]
+    if options.rows_per_job is not None:
+        words += ["--rows-per-job", str(options.rows_per_job)]
+    if options.max_qpu_seconds is not None:
+        words += ["--max-qpu-seconds", f"{options.max_qpu_seconds:g}"]
+    if options.yes:
+        words.append("--yes")
+    command = shlex.join(words)
+    if options.mitigation and options.mitigation != MitigationConfig(techniques=techniques):
+        command += " (with the same mitigation options)"
+    return command
+
+
+def _stored(write: Callable[[], _T], consequence: str, again: str) -> _T:
+    """Run a ledger write; a storage fault becomes one line saying what was (or was not)
+    sent and the command that continues."""
+    try:
+        return write()
+    except OSError as error:
+        where = f" '{error.filename}'" if error.filename else ""
+        raise UserError(f"cannot write{where} ({error.strerror or error}); {consequence}; free "
+                        f"space or fix permissions, then run '{again}' again") from error
 
 
 class _Runner:
@@ -139,72 +214,172 @@ class _Runner:
         mitigation.apply_mitigation(estimator.options, config)
         return estimator
 
+    @property
+    def again(self) -> str:
+        """The command that continues this submission, for messages."""
+        return _submit_command(self.ledger.run_dir, self.options)
+
+    def _write(self, write: Callable[[], _T], consequence: str) -> _T:
+        return _stored(write, consequence, self.again)
+
     def _job(self, estimator: Any, variant: str, chunk: int, piece: tuple[int, int, int]
              ) -> tuple[str, dict[str, Any]]:
-        """The ledger entry doing this piece of work, submitting it when none can."""
+        """The ledger entry doing this piece of work, submitting it when none can.
+
+        An entry a stopped run left ``SENDING`` is reconciled first: work that may have been
+        sent is never sent again.
+        """
         p, a, b = piece
         key = work_key(self.plans[p], a, b, self.options.shots, variant)
         entry = self.ledger.latest(key)
-        if entry is None or (entry["status"] in FAILED and
-                             self.ledger.load_result(entry["job_id"]) is None):
+        if entry is not None and entry["status"] == SENDING:
+            self._reconcile(entry)
+        if entry is None or (entry["status"] in FAILED and self._stored_result(entry) is None):
             entry = self._send(estimator, variant, chunk, piece, key)
         return key, entry
 
+    def _reconcile(self, entry: dict[str, Any]) -> None:
+        """Adopt the job of an entry whose id was never recorded, or mark it unsent.
+
+        IBM jobs are looked up by the entry's tags; a local testing mode job ended with the
+        process that sent it, so nothing was paid and its work may be sent again.
+        """
+        what = f"the {entry['variant']} chunk {entry['chunk']} job (attempt {entry['attempt']})"
+        if self.source.local:
+            self._write(lambda: self.ledger.update(
+                entry, "LOST", "sent in local testing mode by a run that stopped before "
+                "recording its id; it ended with that process (nothing was paid)"),
+                "nothing was sent")
+            self.options.out(f"note: {what} of a stopped run ended with its process (local "
+                             "testing mode, nothing was paid); sending it again")
+            return
+        try:
+            job = self.source.find_tagged(entry["tags"])
+        except Exception as exc:  # network, account: "could not ask" is not "no job"
+            raise UserError(redact(
+                f"{what} may have been sent by a run that stopped before recording its id, "
+                f"and IBM Quantum could not be searched for its tags {' '.join(entry['tags'])} "
+                f"({type(exc).__name__}: {exc}); nothing was sent again; check the network and "
+                f"the saved account, then run '{self.again}' again")) from exc
+        if job is None:
+            self._write(lambda: self.ledger.update(
+                entry, NOT_SENT, f"IBM Quantum has no job tagged {' '.join(entry['tags'])}"),
+                "nothing was sent")
+            self.options.out(f"note: {what} of a stopped run never reached IBM Quantum; "
+                             "sending it now")
+        else:
+            self._write(lambda: self.ledger.sent(entry, job.job_id()),
+                        f"job {job.job_id()} was found again; the re-run finds it the same way")
+            self.options.out(f"note: {what} of a stopped run is IBM job {job.job_id()} (found "
+                             "by its tags); using it, not sending it again")
+
     def _send(self, estimator: Any, variant: str, chunk: int, piece: tuple[int, int, int],
               key: str) -> dict[str, Any]:
+        """Send one piece of work, write-ahead: intent (fsync'ed), ``run``, then the job id."""
         if self.ledger.attempts(key) >= MAX_ATTEMPTS:
             last = self.ledger.latest(key)
             raise UserError(f"job {last['job_id']} ({variant}, chunk {chunk}) failed "
                             f"{MAX_ATTEMPTS} times, last: {last['status']} {last['error'] or ''}; "
-                            f"inspect with 'qmtl jobs RUN_DIR' and the IBM dashboard")
+                            f"inspect with 'qmtl jobs {shlex.quote(str(self.ledger.run_dir))}' "
+                            "and the IBM dashboard")
         p, a, b = piece
         plan = self.plans[p]
         pub = (plan.compiled.isa, [[o] for o in plan.compiled.observables], plan.rows[a:b])
+        entry = self._write(lambda: self.ledger.intend(
+            key, variant, chunk, {"structure": plan.structure, "rows": [a, b],
+                                  "observables": len(pub[1]), "shots": self.options.shots}),
+            "nothing was sent")
+        estimator.options.environment.job_tags = list(entry["tags"])
+        local = self.source.local
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            job = estimator.run([pub])
+            try:
+                job = estimator.run([pub])
+            except Exception as exc:
+                if local:  # nothing outlives this process: a bug or a local fault, shown as is
+                    raise
+                raise UserError(redact(
+                    f"sending the {variant} chunk {chunk} job failed ({type(exc).__name__}: "
+                    f"{exc}); if it reached IBM Quantum anyway, the re-run finds it by its tags "
+                    f"instead of sending it again; run '{self.again}' again")) from exc
         ignored = "; ".join(str(w.message) for w in caught if _LOCAL_IGNORED in str(w.message))
         if ignored:
             self.ignored[variant] = ignored
         self.source.remember(job)
         self.submitted += 1
-        return self.ledger.record(
-            job.job_id(), key, variant, chunk,
-            {"structure": plan.structure, "rows": [a, b], "observables": len(pub[1]),
-             "shots": self.options.shots},
-            jobs.status_name(job), ignored or None)
+        self._write(lambda: self.ledger.sent(entry, job.job_id(), ignored or None),
+                    f"job {job.job_id()} was sent; " + (
+                        "in local testing mode it ends with this process, so the re-run sends "
+                        "it again (nothing is paid)" if local else
+                        "the re-run finds it by its tags and does not send it again"))
+        return entry
+
+    def _stored_result(self, entry: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The entry's valid stored result; a corrupt one is reported and read as none."""
+        try:
+            return self.ledger.load_result(entry)
+        except CorruptResult as corrupt:
+            self.options.out(f"warning: {corrupt}; fetching job {entry['job_id']} again")
+            return None
 
     def _collect(self, estimator: Any, variant: str, key: str, entry: dict[str, Any],
                  piece: tuple[int, int, int]) -> np.ndarray:
-        """Wait for the piece's job; resubmit failed or lost ones."""
+        """Wait for the piece's job; send failed or lost work again, never live work."""
         n_obs = len(self.plans[piece[0]].compiled.observables)
         while True:
-            stored = self.ledger.load_result(entry["job_id"])
+            stored = self._stored_result(entry)
             if stored is not None:
+                if entry["status"] != "DONE":  # stopped between storing it and saying so
+                    self._write(lambda: self.ledger.update(entry, "DONE"),
+                                "its result is stored, so the re-run sends nothing for it")
                 if entry.get("ignored"):
                     self.ignored[variant] = entry["ignored"]
                 return stored[0]
             job = self.source.fetch(entry["job_id"])
             if job is None:
-                self.ledger.update(entry["job_id"], "LOST", "local job ended with its process")
+                self._write(lambda: self.ledger.update(entry, "LOST",
+                                                       "local job ended with its process"),
+                            "nothing was sent again")
             else:
                 try:
                     evs, stds = jobs.job_result(job, n_obs)
+                    check_result(evs, stds, result_shape(entry),
+                                 f"the result of job {entry['job_id']}")
                 except Exception as exc:  # a failed or cancelled job: record, maybe retry
-                    self.ledger.update(entry["job_id"], _failure(job), f"{type(exc).__name__}: {exc}")
+                    status = _failure(job, self.source.local)
+                    if status is None:
+                        raise UserError(redact(
+                            f"cannot read the result of IBM job {entry['job_id']} "
+                            f"({type(exc).__name__}: {exc}); it may still be running, so "
+                            f"nothing was sent again; run '{self.again}' again to keep "
+                            "waiting for it")) from exc
+                    self._write(lambda: self.ledger.update(entry, status,
+                                                           f"{type(exc).__name__}: {exc}"),
+                                "nothing was sent again")
                 else:
-                    self.ledger.save_result(entry["job_id"], evs, stds)
-                    self.ledger.update(entry["job_id"], "DONE")
+                    done = (f"job {entry['job_id']} finished but its result is not stored; the "
+                            "re-run fetches it again by id (or, in local testing mode, sends "
+                            "it again)")
+                    self._write(lambda: self.ledger.save_result(entry, evs, stds), done)
+                    self._write(lambda: self.ledger.update(entry, "DONE"), done)
                     return evs
             entry = self._send(estimator, variant, entry["chunk"], piece, key)
 
 
-def _failure(job: Any) -> str:
+def _failure(job: Any, local: bool) -> str | None:
+    """The status to record for a job whose result could not be read.
+
+    ``None`` when an IBM job may still be live (its status is not ``ERROR``/``CANCELLED``,
+    or cannot be read): sending its work again could pay for it twice.  A local job runs in
+    this process, so any failure to read it is final.
+    """
     try:
         status = jobs.status_name(job)
     except Exception:  # the status call itself failed
-        return "ERROR"
-    return status if status in FAILED else "ERROR"
+        status = None
+    if status in FAILED:
+        return status
+    return "ERROR" if local else None
 
 
 def _print_plan(options: SubmitOptions, backend: HardwareBackend, plans: list[CircuitPlan],

@@ -98,7 +98,7 @@ CASES = {
     "no checkpoint": (["--dry-run"], "has no checkpoint yet", _without_checkpoints),
     "corrupt checkpoint": (["--dry-run"], "truncated, corrupted",
                            _corrupt("checkpoints/best.pt", "not a checkpoint")),
-    "corrupt ledger": ([], "job ledger", _corrupt("hardware/fake_manila/jobs.json", "{\"jobs\": [")),
+    "corrupt ledger": ([], "job ledger", _corrupt("hardware/fake_manila/jobs.json", '{"jobs": [')),
     "ledger with a broken record": ([], "restore it from a backup", _corrupt(
         "hardware/fake_manila/jobs.json",
         json.dumps({"backend": "fake_manila", "local": True, "jobs": [{"job_id": "x"}]}))),

@@ -44,8 +44,9 @@ def trained(tmp_path_factory) -> Path:
     raw["training"].update(epochs=1, conflict_diagnostic=False)
     folder = tmp_path_factory.mktemp("trained")
     (folder / "config.yaml").write_text(yaml.safe_dump(raw))
-    assert main(["train", str(folder / "config.yaml"), "--out", str(folder / "run"), "--quiet"]) == 0
-    return folder / "run"
+    run = folder / "run"
+    assert main(["train", str(folder / "config.yaml"), "--out", str(run), "--quiet"]) == 0
+    return run
 
 
 @pytest.fixture
