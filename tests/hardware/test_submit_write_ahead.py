@@ -324,6 +324,8 @@ def test_unreachable_service_stops_instead_of_sending_again(run, submissions, ib
     assert f"'qmtl submit {run} --backend ibm_manila" in err
     assert len(submissions.sent) == 1
     assert (run / "hardware/ibm_manila/jobs.json").read_bytes() == before
+    assert main(["jobs", str(run)]) == 0
+    assert "SENDING (id not recorded" in capsys.readouterr().out
 
     ibm.reachable = True
     submit_run(run, _options("ibm_manila"))
@@ -385,3 +387,27 @@ def test_corrupt_local_result_of_an_ended_process_is_sent_again(run, submissions
     ledger = _ledger(run, "fake_manila")
     assert [(e["chunk"], e["status"]) for e in ledger] == [(0, "LOST"), (1, "DONE"), (0, "DONE")]
     assert len(submissions.sent) == 3
+
+
+def test_an_ibm_job_whose_result_cannot_be_read_is_waited_for_not_sent_again(
+        monkeypatch, run, submissions, ibm, capsys):
+    reference = _backend_rows(submit_run(run, _options("ibm_manila")))
+    _clean_slate(run, submissions)
+    read_result = jobs.job_result
+
+    def network_down(job, n_observables):
+        raise ConnectionError("the connection to IBM Quantum was reset")
+
+    monkeypatch.setattr(jobs, "job_result", network_down)
+    code = main(_argv(run, "ibm_manila"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "it may still be running, so nothing was sent again" in err
+    assert f"'qmtl submit {run} --backend ibm_manila" in err
+    assert [e["status"] for e in _ledger(run, "ibm_manila")] == ["QUEUED", "QUEUED"]
+    assert main(["jobs", str(run)]) == 0 and capsys.readouterr().out.count("QUEUED") == 2
+
+    monkeypatch.setattr(jobs, "job_result", read_result)
+    jobs._LOCAL_JOBS.clear()
+    assert _backend_rows(submit_run(run, _options("ibm_manila"))) == reference
+    assert sorted(submissions.keys().values()) == [1, 1]
