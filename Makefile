@@ -10,7 +10,7 @@ WHEELS ?= /opt/wheels
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench circuits clean-venv
+.PHONY: demo test test-slow bench circuits docs clean-venv
 
 $(STAMP): pyproject.toml constraints/cpu.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# The documentation site (mkdocs.yml) into site/, strict: a broken link or docstring fails it.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 bench: $(STAMP)
 	for script in experiments/benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

@@ -25,7 +25,7 @@ dead angles, never drop a live one.  A support that grows past :data:`MAX_SUPPOR
 declared live without looking further.
 
 Examples: an :math:`R_Z` followed only by CNOTs before Z-basis measurements (Z on a CNOT
-control stays Z, on a target spreads to Z\ :sub:`c` Z\ :sub:`t`: always diagonal) is dead;
+control stays Z, on a target spreads to :math:`Z_c Z_t`: always diagonal) is dead;
 so is every rotation outside the backward light cone of the measured wires.
 
 The circuit is read from what it queues: each trainable angle is set to a distinct

@@ -1,4 +1,4 @@
-"""Regression tasks of controlled relatedness: the synthetic data of MMoE.
+r"""Regression tasks of controlled relatedness: the synthetic data of MMoE.
 
 Ma, Zhao, Yi, Chen, Hong and Chi, "Modeling Task Relationships in Multi-task Learning
 with Multi-gate Mixture-of-Experts", KDD 2018, Sec. 3.2.  With ``d = n_features``,
