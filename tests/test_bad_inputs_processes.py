@@ -117,13 +117,14 @@ def test_a_budget_stop_is_recorded_as_stopped_with_the_run_path_and_resumes(
         write_config, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("QISKIT_IBM_TOKEN", "fake-token-abc123xyz")
     monkeypatch.setattr(targets, "ibm_backend", lambda name: FakeManilaV2())
-    # 2 qubits, 39 training rows in 3 steps of 16, 64 shots: ~6.4 s estimated per step, so 2 steps fit in 15 s.
+    # 2 qubits, 39 training rows in 3 steps of 16, 64 shots. A 1 s budget stops the first step: the cost
+    # model charges 2 s of overhead per job whatever the circuit.
     raw = {
         "seed": 0,
         "data": {"name": "digits", "limit": 60},
         "tasks": [{"name": "parity", "kind": "binary", "observables": ["Z0", "Z1"]}],
         "model": {"n_qubits": 2, "encoder": {"hidden": [4]}, "ansatz": {"layers": 1}},
-        "device": {"name": "ibm:ibm_manila", "mode": "session", "shots": 64, "qpu_budget_seconds": 15},
+        "device": {"name": "ibm:ibm_manila", "mode": "session", "shots": 64, "qpu_budget_seconds": 1},
         "training": {"epochs": 1, "batch_size": 16, "checkpoint_every": 1, "conflict_diagnostic": False},
     }
     out = tmp_path / "run"
