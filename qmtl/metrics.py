@@ -6,7 +6,7 @@ and ``final.json``.  The arithmetic is scikit-learn's; this module only fixes th
 that scikit-learn leaves open:
 
 * macro-F1 averages over the classes seen in the target or the prediction (a class absent
-  from both has no defined F1 and is left out of the mean, as before);
+  from both has no defined F1 and is left out of the mean);
 * R² is averaged uniformly over outputs, and a constant target column scores as
   scikit-learn's ``force_finite=True`` says: 1.0 when predicted exactly, else 0.0
   (instead of :math:`-\infty`), so one constant column cannot swamp the mean;
