@@ -40,7 +40,9 @@ Speed. The default (fast) run shortens what would take minutes, and only that:
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import os
 import re
 import runpy
@@ -50,7 +52,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,38 +229,36 @@ class DocumentRunner:
             yield f"{block.where()}: `{to_run}` exited {code}:\n{output[-3000:]}"
 
     def _in_process(self, argv: list[str]) -> tuple[int, str]:
-        import contextlib
-        import io
-
         from qmtl.cli import main
 
-        output = io.StringIO()
-        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            try:
-                code = main(argv)
-            except Exception:  # noqa: BLE001 - a crash is reported like a failing exit code
-                traceback.print_exc()
-                code = 1
-        return code, output.getvalue()
+        return self._isolated(lambda: main(argv), argv=["qmtl", *argv])
 
     def _script_in_process(self, argv: list[str]) -> tuple[int, str]:
-        """``python SCRIPT ARGS`` as Python runs it (argv, the script's folder first on the
-        path, ``__main__``), in this process; afterwards torch's thread count, ``sys.path``
-        and the modules imported from the scratch copy are restored."""
-        import contextlib
-        import io
+        """``python SCRIPT ARGS`` as Python runs it: that argv, the script's folder first on
+        the path, ``__name__ == "__main__"``."""
+        script = self.scratch / argv[0]
 
+        def run_script() -> int:
+            runpy.run_path(str(script), run_name="__main__")
+            return 0
+
+        return self._isolated(run_script, argv=[str(script), *argv[1:]], path=script.parent)
+
+    def _isolated(self, call: Callable[[], int | None], argv: list[str], path: Path | None = None) -> tuple[int, str]:
+        """Run ``call`` in this process with its output captured; an exception or
+        ``SystemExit`` becomes the exit code. Afterwards ``sys.argv``, ``sys.path``, torch's
+        thread count and the modules imported from the scratch copy are as before."""
         import torch
 
-        script = self.scratch / argv[0]
         saved_argv, saved_path, saved_modules = sys.argv[:], sys.path[:], set(sys.modules)
         threads = torch.get_num_threads()
-        output, code = io.StringIO(), 0
+        output = io.StringIO()
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            sys.argv = [str(script), *argv[1:]]
-            sys.path.insert(0, str(script.parent))
+            sys.argv = argv
+            if path is not None:
+                sys.path.insert(0, str(path))
             try:
-                runpy.run_path(str(script), run_name="__main__")
+                code = call() or 0
             except SystemExit as stop:
                 code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
             except Exception:  # noqa: BLE001 - a crash is reported like a failing exit code
@@ -284,10 +284,9 @@ class DocumentRunner:
     def run_python(self, block: Block) -> Iterator[str]:
         script = self.scratch / f"doc_snippet_{block.line}.py"
         script.write_text(block.text)
-        try:
-            runpy.run_path(str(script), run_name="__main__")
-        except Exception as error:  # noqa: BLE001 - any failure of a snippet is the finding
-            yield f"{block.where()}: python block raised {type(error).__name__}: {error}"
+        code, output = self._script_in_process([script.name])
+        if code != 0:
+            yield f"{block.where()}: python block failed (exit {code}):\n{output[-3000:]}"
 
     def check_yaml(self, block: Block) -> Iterator[str]:
         from qmtl.errors import UserError
