@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from qmtl.ansatz import Ansatz
-from qmtl.lightcone import data_angles, expand, live_angles
+from qmtl.lightcone import data_angles, expand, live_angles, refuse_other_layouts
 from qmtl.observables import parse_pauli_word, to_observable
 
 _ROTATIONS = {"X": qml.RX, "Y": qml.RY, "Z": qml.RZ}
@@ -88,6 +88,7 @@ class SharedCircuit(nn.Module):
         # Uniform in [0, 2π): the rotation period, as PennyLane's TorchLayer initialises.
         self.weights = nn.Parameter(2 * torch.pi * torch.rand(int(live.sum())))
         self.qnode = qml.QNode(self._circuit, device, interface="torch", diff_method=diff_method)
+        refuse_other_layouts(self)
 
     def _encode(self, angles: torch.Tensor) -> None:
         for wire in range(self.n_qubits):

@@ -40,7 +40,9 @@ from functools import lru_cache
 import pennylane as qml
 import torch
 from pennylane.pauli import PauliWord
+from torch import nn
 
+from qmtl.errors import UserError
 from qmtl.observables import parse_pauli_word
 
 #: Past this many Pauli words in the support, an angle counts as live (saves time; the rule
@@ -222,3 +224,20 @@ def expand(values: torch.Tensor, live: torch.Tensor) -> torch.Tensor:
     index = live.flatten().nonzero().squeeze(-1).to(values.device)
     full = values.new_zeros(*values.shape[:-1], live.numel())
     return full.index_copy(-1, index, values).reshape(*values.shape[:-1], *live.shape)
+
+
+def refuse_other_layouts(module: nn.Module) -> None:
+    """Make ``module.load_state_dict`` refuse, in one line, a checkpoint whose angle tensors
+    have other shapes: one written before dead angles were dropped, or for other words."""
+
+    def check(module: nn.Module, state_dict: dict, prefix: str, *args: object) -> None:
+        for name, parameter in module.named_parameters():
+            saved = state_dict.get(prefix + name)
+            if saved is not None and saved.shape != parameter.shape:
+                raise UserError(
+                    f"the checkpoint's '{prefix + name}' holds {saved.numel()} circuit angles but "
+                    f"this model has {parameter.numel()}: the checkpoint predates qmtl keeping only "
+                    f"the angles that reach a measured value (qmtl/lightcone.py); retrain the run"
+                )
+
+    module.register_load_state_dict_pre_hook(check)

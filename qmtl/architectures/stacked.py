@@ -22,7 +22,7 @@ from torch import nn
 
 from qmtl.ansatz import Ansatz
 from qmtl.architectures.parts import uniform_angles, variational_layers
-from qmtl.lightcone import data_angles, expand, live_angles
+from qmtl.lightcone import data_angles, expand, live_angles, refuse_other_layouts
 from qmtl.observables import canonical_word, to_observable
 
 
@@ -52,6 +52,7 @@ class StackedCircuits(nn.Module):
         self.register_buffer("queued", live.any(dim=0), persistent=False)
         self.weights = nn.ParameterList(nn.Parameter(uniform_angles(int(mask.sum()))) for mask in live)
         self.qnode = qml.QNode(self._circuit, device, interface="torch", diff_method=diff_method)
+        refuse_other_layouts(self)
 
     def full_weights(self) -> list[torch.Tensor]:
         """Per circuit, its angles in the full ``(layer, wire, rotation)`` layout, 0 where dead."""

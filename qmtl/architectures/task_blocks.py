@@ -32,7 +32,7 @@ from qmtl.ansatz import Ansatz
 from qmtl.architectures.parts import uniform_angles, variational_layers
 from qmtl.circuit import MAX_DIAGONAL_QUBITS, z_word_signs
 from qmtl.encoders import AngleEncoder, Features
-from qmtl.lightcone import data_angles, expand, live_angles
+from qmtl.lightcone import data_angles, expand, live_angles, refuse_other_layouts
 from qmtl.model import MultiTaskModel, Readout
 from qmtl.observables import canonical_word, parse_pauli_word, to_observable
 
@@ -121,6 +121,7 @@ class TaskBlockCircuit(nn.Module):
         self.stacked_blocks = qml.QNode(
             self._stacked_blocks, device, interface="torch", diff_method=diff_method
         )
+        refuse_other_layouts(self)
 
     def _prefix(self, angles: torch.Tensor) -> None:
         variational_layers(self.ansatz, expand(self.weights, self.live), angles, self.wires, self.rotation,

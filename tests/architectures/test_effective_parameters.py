@@ -91,3 +91,17 @@ def test_live_angles_fill_the_layout_in_order():
     assert expand(torch.tensor([1.0, 2.0]), live).tolist() == [[1.0, 0.0], [0.0, 2.0]]
     batched = expand(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), live)
     assert batched.shape == (2, 2, 2) and batched[1].tolist() == [[3.0, 0.0], [0.0, 4.0]]
+
+
+@pytest.mark.parametrize("architecture", ["hard_sharing", "ansatz_heads", "single_task"])
+def test_a_checkpoint_with_the_full_layout_is_refused_in_one_line(make_model, architecture):
+    """State written before dead angles were dropped (every angle of the layout) does not load."""
+    from qmtl.errors import UserError
+
+    model = make_model(architecture)
+    state = model.state_dict()
+    key = next(k for k in state if k.endswith("weights") or k.endswith("weights.0"))
+    state[key] = torch.zeros(state[key].numel() + 4)
+    with pytest.raises(UserError, match="predates qmtl keeping only the angles that reach a measured value"):
+        model.load_state_dict(state)
+    model.load_state_dict(make_model(architecture, seed=1).state_dict())  # same layout loads
