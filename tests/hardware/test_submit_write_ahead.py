@@ -17,6 +17,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
@@ -25,7 +26,7 @@ from qmtl import checkpoint
 from qmtl.cli import main
 from qmtl.devices import targets
 from qmtl.hardware import account, compare, jobs, submit
-from qmtl.hardware.ledger import jobs_table
+from qmtl.hardware.ledger import CorruptResult, Ledger, jobs_table
 from qmtl.hardware.submit import SubmitOptions, submit_run
 from tiny_configs import TINY
 
@@ -411,3 +412,20 @@ def test_an_ibm_job_whose_result_cannot_be_read_is_waited_for_not_sent_again(
     jobs._LOCAL_JOBS.clear()
     assert _backend_rows(submit_run(run, _options("ibm_manila"))) == reference
     assert sorted(submissions.keys().values()) == [1, 1]
+
+
+def test_a_result_with_unbounded_standard_errors_is_kept_and_a_negative_one_refused(tmp_path):
+    """Zero-noise extrapolation reports ``inf`` where its fit cannot bound the error."""
+    ledger = Ledger(tmp_path, "fake_manila", local=True)
+    entry = ledger.intend("k", "zne", 0, {"structure": "s", "rows": [0, 2], "observables": 3,
+                                          "shots": 100})
+    ledger.sent(entry, "job-1")
+    evs = np.array([[0.5, -0.25], [0.0, 1.0], [0.125, 0.75]])
+    stds = np.array([[0.01, np.inf], [0.02, 0.03], [np.inf, 0.0]])
+    ledger.save_result(entry, evs, stds)
+    stored_evs, stored_stds = ledger.load_result(entry)
+    assert np.array_equal(stored_evs, evs) and np.array_equal(stored_stds, stds)
+    with pytest.raises(CorruptResult, match="negative standard errors"):
+        ledger.save_result(entry, evs, -stds)
+    with pytest.raises(CorruptResult, match=r"not \(3, 2\)"):
+        ledger.save_result(entry, evs[:, :1], stds[:, :1])
