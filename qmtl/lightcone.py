@@ -47,7 +47,7 @@ from qmtl.observables import parse_pauli_word
 
 #: Past this many Pauli words in the support, an angle counts as live (saves time; the rule
 #: stays on the safe side).
-MAX_SUPPORT = 64
+MAX_SUPPORT = 16
 # Data angles are queued at this value: never a marker (markers are the integers 1..N).
 DATA_MARK = 0.5
 
@@ -110,16 +110,18 @@ def _generator(op: qml.operation.Operator) -> PauliWord | None:
 
 
 @lru_cache(maxsize=4096)
-def _conjugated(name: str, wires: tuple[int, ...], local: tuple[tuple[int, str], ...]) -> tuple:
-    """The words of :math:`C P C^\\dagger` for the fixed gate ``name`` on ``wires`` and
-    the part ``local`` of a word on those wires (cached: a circuit repeats few gates)."""
-    op = getattr(qml, name)(wires=list(wires))
-    matrix = qml.matrix(op, wire_order=list(wires))
-    gate = qml.pauli_decompose(matrix, wire_order=list(wires), pauli=True)
-    adjoint = qml.pauli_decompose(matrix.conj().T, wire_order=list(wires), pauli=True)
-    image = gate @ qml.pauli.PauliSentence({PauliWord(dict(local)): 1.0}) @ adjoint
+def _conjugated(name: str, letters: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The words of :math:`C P C^\\dagger` for the fixed gate ``name`` and the part of a word on
+    its wires (``letters[k]`` on the gate's k-th wire, ``"I"`` for none), on the same wire
+    positions; cached, so each gate type is decomposed into Paulis once."""
+    positions = list(range(len(letters)))
+    matrix = qml.matrix(getattr(qml, name)(wires=positions), wire_order=positions)
+    gate = qml.pauli_decompose(matrix, wire_order=positions, pauli=True)
+    adjoint = qml.pauli_decompose(matrix.conj().T, wire_order=positions, pauli=True)
+    local = PauliWord({k: letter for k, letter in enumerate(letters) if letter != "I"})
+    image = gate @ qml.pauli.PauliSentence({local: 1.0}) @ adjoint
     image.simplify()
-    return tuple(tuple(sorted(word.items())) for word in image)
+    return tuple(tuple(word.get(k, "I") for k in positions) for word in image)
 
 
 def _through(support: set[PauliWord], op: qml.operation.Operator,
@@ -142,9 +144,8 @@ def _through(support: set[PauliWord], op: qml.operation.Operator,
             moved.add(word)
             continue
         outside = {w: letter for w, letter in word.items() if w not in wires}
-        local = tuple(sorted((w, letter) for w, letter in word.items() if w in wires))
-        for image in _conjugated(op.name, wires, local):
-            moved.add(PauliWord({**outside, **dict(image)}))
+        for image in _conjugated(op.name, tuple(word.get(w, "I") for w in wires)):
+            moved.add(PauliWord({**outside, **{w: letter for w, letter in zip(wires, image) if letter != "I"}}))
     return moved
 
 
