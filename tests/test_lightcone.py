@@ -12,7 +12,7 @@ def test_rz_before_cnots_and_z_words_is_dead_and_live_before_x():
         qml.RY(0.5, wires=0)  # data angle (not a marker)
         qml.RZ(1.0, wires=0)  # marker 1
         qml.CNOT(wires=[0, 1])
-        qml.RZ(2.0, wires=1)  # marker 2: on the CNOT target, then Z1 -> Z0 Z1 is still diagonal
+        qml.RZ(2.0, wires=1)  # marker 2: after the CNOT; Z1 commutes with every Z word
 
     ops = record(circuit)
     assert live_markers(ops, 2, ["Z0", "Z1", "Z0 Z1"]).tolist() == [False, False]
