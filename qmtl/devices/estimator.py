@@ -87,7 +87,8 @@ class EstimatorDevice(Device):
     ``primitive_calls`` and ``rows`` (parameter rows sent) per Estimator call.
 
     Args:
-        wires: the circuit's wires (an int ``n`` means ``range(n)``).
+        wires: the circuit's wires (an int ``n`` means ``range(n)``); ``None``: each circuit
+            runs on the wires it uses.
         shots: default shots per expectation value; ``None`` is exact on ``aer``.
         config: a ready qmtl device block instead of keywords (qmtl's ``build_device``).
         seed: simulator seed, used when ``config.seed`` is ``None``.
@@ -104,9 +105,6 @@ class EstimatorDevice(Device):
                  seed: int = 0, noise_model: NoiseModel | None = None,
                  target: Target | None = None, backend: str | None = None,
                  **options: Any) -> None:
-        if wires is None:
-            raise DeviceRefusal("EstimatorDevice needs wires, e.g. qml.device('qmtl.estimator', "
-                                "wires=4)")
         super().__init__(wires=wires)
         config = keyword_config(config, backend, shots, options)
         try:
@@ -117,10 +115,8 @@ class EstimatorDevice(Device):
             raise
         except UserError as error:
             raise DeviceRefusal(str(error)) from error
-        if self.target.num_qubits is not None and len(self.wires) > self.target.num_qubits:
-            raise DeviceRefusal(
-                f"the circuit needs {len(self.wires)} qubits but backend {self.target.label} "
-                f"has {self.target.num_qubits}; use fewer qubits or a larger backend")
+        if self.wires is not None:
+            self._check_width(len(self.wires))
         if config.qpu_budget_seconds is not None and (
                 self.target.backend is None or config.qpu_budget_seconds <= 0):
             raise DeviceRefusal(
@@ -205,9 +201,18 @@ class EstimatorDevice(Device):
                                         execution_config: ExecutionConfig | None = None):
         return self._evaluate(circuits, derivatives=True)
 
+    def _check_width(self, n_qubits: int) -> None:
+        if self.target.num_qubits is not None and n_qubits > self.target.num_qubits:
+            raise DeviceRefusal(
+                f"the circuit needs {n_qubits} qubits but backend {self.target.label} "
+                f"has {self.target.num_qubits}; use fewer qubits or a larger backend")
+
     def _compiled_for(self, key: Hashable, tape: QuantumScript) -> CompiledCircuit:
         if key not in self._compiled:
-            self._compiled[key] = compile_tape(tape, self.wires, self.target.pass_manager)
+            # Without device wires, each circuit structure runs on the wires it uses.
+            wires = self.wires if self.wires is not None else tape.wires
+            self._check_width(len(wires))
+            self._compiled[key] = compile_tape(tape, wires, self.target.pass_manager)
             self.transpilations += 1
         return self._compiled[key]
 

@@ -31,7 +31,7 @@ from functools import cache
 
 import numpy as np
 from qiskit.primitives import PrimitiveResult, PubResult
-from qiskit.primitives.containers import DataBin
+from qiskit.primitives.containers import BindingsArray, DataBin
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.observables_array import ObservablesArray
 from qiskit.quantum_info import SparsePauliOp
@@ -72,7 +72,8 @@ def shot_moments(observable: tuple[tuple[str, float], ...]) -> ShotMoments:
 class ShotSampledEstimator(AerEstimatorV2):
     """Aer's ``EstimatorV2`` whose shot noise has the variance of measuring each
     qubit-wise commuting group with ``1/precision**2`` shots (see the module docstring).
-    A PUB with precision 0 is exact, as in Aer's estimator."""
+    A PUB with precision 0 is exact, as in Aer's estimator; unlike it, a circuit without
+    parameters may have many parameter rows."""
 
     def _run(self, pubs: list[EstimatorPub]) -> PrimitiveResult[PubResult]:
         seed = self.options.run_options.get("seed_simulator")
@@ -82,9 +83,10 @@ class ShotSampledEstimator(AerEstimatorV2):
              for pub, stream in zip(pubs, streams)], metadata={"version": 2})
 
     def _sampled_pub(self, pub: EstimatorPub, rng: np.random.Generator) -> PubResult:
-        if pub.precision == 0:
-            return self._run_pub(pub)
         observables = [dict(obs) for obs in pub.observables.ravel().tolist()]
+        if pub.precision == 0:
+            means = self._exact_values(pub, [(obs, 0.0) for obs in observables])
+            return self._pub_result(pub, means, np.zeros_like(means))
         moments = [shot_moments(tuple(sorted(obs.items()))) for obs in observables]
         # Every Pauli sum to evaluate exactly: each observable, its group sums when it has
         # more than one group (with one group, the sum is the observable), its square.
@@ -105,7 +107,11 @@ class ShotSampledEstimator(AerEstimatorV2):
             variances.append(np.maximum(square - np.square(group_means).sum(axis=0), 0.0))
             slot += 2 + (groups if groups > 1 else 0)
         stds = pub.precision * np.sqrt(np.stack(variances))
-        evs = rng.normal(np.stack(means), stds)
+        return self._pub_result(pub, rng.normal(np.stack(means), stds), stds)
+
+    @staticmethod
+    def _pub_result(pub: EstimatorPub, evs: np.ndarray, stds: np.ndarray) -> PubResult:
+        """The result of ``pub`` from ``(observables, rows)`` arrays, broadcast to its shape."""
         shape = np.broadcast_shapes(pub.observables.shape, pub.parameter_values.shape)
         obs_index, row_index = np.broadcast_arrays(
             np.arange(pub.observables.size).reshape(pub.observables.shape),
@@ -114,7 +120,7 @@ class ShotSampledEstimator(AerEstimatorV2):
             DataBin(evs=evs[obs_index, row_index], stds=stds[obs_index, row_index],
                     shape=shape),
             metadata={"target_precision": pub.precision, "circuit_metadata": pub.circuit.metadata,
-                      "shots": int(np.ceil(1 / pub.precision ** 2))})
+                      "shots": int(np.ceil(1 / pub.precision ** 2)) if pub.precision else None})
 
     def _exact_values(self, pub: EstimatorPub, sums: list[tuple[dict[str, float], float]]
                       ) -> np.ndarray:
@@ -123,9 +129,12 @@ class ShotSampledEstimator(AerEstimatorV2):
         values = np.repeat(values, pub.parameter_values.size, axis=1)
         live = [i for i, (terms, _) in enumerate(sums) if terms]
         if live:
+            # Aer simulates a circuit without parameters once whatever the bindings' shape
+            # (and then fails to find the other rows): evaluate it once and broadcast.
+            bindings = (pub.parameter_values if pub.circuit.num_parameters
+                        else BindingsArray(shape=()))
             observables = ObservablesArray([sums[i][0] for i in live]).reshape(
-                (len(live),) + (1,) * pub.parameter_values.ndim)
-            exact = self._run_pub(EstimatorPub(pub.circuit, observables, pub.parameter_values,
-                                               precision=0.0))
+                (len(live),) + (1,) * bindings.ndim)
+            exact = self._run_pub(EstimatorPub(pub.circuit, observables, bindings, precision=0.0))
             values[live] += exact.data.evs.reshape(len(live), -1)
         return values
