@@ -42,6 +42,7 @@ from qmtl.devices.compile import (
     tape_angles,
 )
 from qmtl.devices.refusal import DeviceRefusal
+from qmtl.devices.sampling import ShotSampledEstimator
 from qmtl.devices.shift import shift_rows, split_values
 from qmtl.devices.spec import DeviceConfig
 from qmtl.devices.targets import Target, estimator_precision, resolve_target
@@ -279,7 +280,20 @@ class EstimatorDevice(Device):
         return tuple(values), tuple(jacobians)
 
     def _run(self, pubs: list) -> list[np.ndarray]:
-        """Evaluate PUBs in one ``run`` call, or in calls of at most ``max_rows_per_call``."""
+        """Evaluate PUBs in one ``run`` call, or in calls of at most ``max_rows_per_call``.
+
+        Runtime's Estimator takes one precision per call, so there PUBs of different shot
+        counts (a shot vector's entries) go in one call per shot count; Aer mixes them.
+        """
+        precisions = {pub[3] if len(pub) > 3 else None for pub in pubs}
+        if len(precisions) > 1 and not isinstance(self.target.estimator, ShotSampledEstimator):
+            evs: list[np.ndarray | None] = [None] * len(pubs)
+            for precision in precisions:
+                members = [i for i, pub in enumerate(pubs)
+                           if (pub[3] if len(pub) > 3 else None) == precision]
+                for i, values in zip(members, self._run([pubs[i] for i in members])):
+                    evs[i] = values
+            return evs
         limit = self.target.max_rows_per_call
         if limit is None:
             return self._submit(pubs)

@@ -105,6 +105,14 @@ def test_shot_vector_gives_one_estimate_per_entry_in_one_call():
                                  5 * 0.71 / np.sqrt([100, 10_000, 10_000]))
 
 
+def test_runtime_target_honours_pennylane_shots():
+    """Runtime's Estimator takes one precision per call: one call per shot count."""
+    device = qml.device("qmtl.estimator", wires=1, backend="fake_manila", shots=100, seed=3)
+    few, many = qml.set_shots(rx_circuit(device), shots=[50, 5000])(np.full(40, ANGLE))
+    assert device.primitive_calls == 2
+    assert np.std(few) > 4 * np.std(many) > 0  # expected ratio sqrt(5000/50) = 10
+
+
 def test_training_step_with_pennylane_shots_is_one_call():
     device = qml.device("qmtl.estimator", wires=1)
     circuit = qml.set_shots(rx_circuit(device, interface="torch", diff_method="device"), 500)
