@@ -120,12 +120,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from qmtl.evaluation import delta_m_against, evaluate_run
+    from qmtl.strategies.delta_m import delta_m_label
 
     results = evaluate_run(Path(args.run_dir), args.split, args.set)
     print(metrics_table(results))
     if args.baseline:
         baseline = evaluate_run(Path(args.baseline), args.split, args.set)
-        print(f"Δm% over {args.baseline}: {delta_m_against(results, baseline):+.2f}")
+        value = delta_m_against(results, baseline, args.delta_m_convention)
+        print(f"{delta_m_label(args.delta_m_convention)} over {args.baseline}: {value:+.2f}")
     return 0
 
 
@@ -255,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="override a key, e.g. device.name=aer to evaluate on another target")
     evaluate.add_argument("--baseline", metavar="RUN_DIR",
                           help="a single-task baseline run (e.g. architecture single_task): also print Δm%%")
+    evaluate.add_argument("--delta-m-convention", choices=["libmtl", "nash_mtl"], default="libmtl",
+                          help="Δm%% sign convention: libmtl (higher is better, default) or nash_mtl "
+                               "(lower is better)")
     evaluate.set_defaults(handler=cmd_eval)
 
     submit = commands.add_parser("submit", help="evaluate a run's test split on an IBM or fake backend")

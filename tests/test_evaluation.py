@@ -19,4 +19,7 @@ def test_eval_against_itself_gives_zero(tiny_config, write_config, tmp_path, cap
     assert main(["train", str(write_config(tiny_config)), "--out", str(run), "--quiet"]) == 0
     assert main(["eval", str(run), "--baseline", str(run)]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
-    assert last == f"Δm% over {run}: +0.00"
+    assert last == f"Δm% (LibMTL, higher is better) over {run}: +0.00"
+    assert main(["eval", str(run), "--baseline", str(run), "--delta-m-convention", "nash_mtl"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == f"Δm% (Nash-MTL/FAMO, lower is better) over {run}: +0.00"

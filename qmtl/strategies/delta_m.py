@@ -105,4 +105,4 @@ def delta_m(
     else:
         every = [gain for gains in per_task for gain in gains]
         mean = sum(every) / len(every)
-    return 100.0 * rule.sign * mean
+    return 100.0 * rule.sign * mean + 0.0  # + 0.0: no '-0.00' for equal results

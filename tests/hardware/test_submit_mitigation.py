@@ -36,9 +36,7 @@ def _sources(comparison: dict) -> dict[str, dict]:
     return {s["mitigation"]: s for s in comparison["sources"] if s["kind"] == "backend"}
 
 
-@pytest.mark.parametrize("technique", ["readout", pytest.param("zne", marks=pytest.mark.xfail(
-    strict=True, reason="the ledger refuses ZNE results whose stds are inf (Runtime's "
-    "'unknown' where the extrapolation fit fails); qmtl/hardware/ledger.py must accept +inf"))])
+@pytest.mark.parametrize("technique", ["readout", "zne"])
 def test_fake_jakarta_submission_applies_and_measures_mitigation(capsys, trained_run, submissions,
                                                                   technique):
     code = main(["submit", str(trained_run), "--backend", "fake_jakarta", "--shots", "2000",
