@@ -25,10 +25,16 @@ INTENTIONAL_REFUSALS = {
     "no decomposition": r"pennylane\.exceptions\.DeviceError: Operator .+ not supported with "
                         r"qmtl\.estimator and does not provide a decomposition",
 }
+SHOTS_ONLY_REFUSALS = {
+    # With shots the suite expects default.qubit's wording for qml.state(); the device refuses
+    # it as every non-Pauli measurement, with its own message.
+    "state with shots": r"AssertionError: Regex pattern did not match.*Actual message: "
+                        r"'measurement .+ is not supported on a Qiskit Estimator",
+}
 
 
 def run_suite(tmp_path: Path, *options: str) -> list[tuple[str, str, str]]:
-    """(module, test, outcome message or '') of every test the suite ran or skipped."""
+    """(module, outcome, failure message or '') of every test the suite ran or skipped."""
     report = tmp_path / "report.xml"
     suite = Path(pennylane.devices.tests.__file__).parent
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -45,16 +51,20 @@ def run_suite(tmp_path: Path, *options: str) -> list[tuple[str, str, str]]:
     return outcomes
 
 
-@pytest.mark.slow  # the whole suite: about 10 minutes on 2 cores
+@pytest.mark.slow  # the whole suite: about 10 (analytic) and 6 (shots) minutes on 2 cores
 @pytest.mark.timeout(3600)
-def test_pennylane_device_suite_fails_only_on_intentional_refusals(tmp_path):
-    outcomes = run_suite(tmp_path)
+@pytest.mark.parametrize("shots", [None, 10_000], ids=["analytic", "shots"])
+def test_pennylane_device_suite_fails_only_on_intentional_refusals(tmp_path, shots):
+    """With shots the suite loosens its tolerance to 0.05; 10,000 shots keep one Pauli's
+    standard error at 0.01 or less (5 standard errors inside the tolerance)."""
+    outcomes = run_suite(tmp_path, *([] if shots is None else ["--shots", str(shots)]))
+    refusals = INTENTIONAL_REFUSALS | ({} if shots is None else SHOTS_ONLY_REFUSALS)
     failures = [message for _, outcome, message in outcomes if outcome == "failed"]
     unexpected = [message[:300] for message in failures
-                  if not any(re.match(p, message) for p in INTENTIONAL_REFUSALS.values())]
+                  if not any(re.match(p, message, re.DOTALL) for p in refusals.values())]
     assert not unexpected, "\n".join(unexpected)
-    for reason, pattern in INTENTIONAL_REFUSALS.items():  # the list names real refusals only
-        assert any(re.match(pattern, message) for message in failures), reason
+    for reason, pattern in refusals.items():  # the list names real refusals only
+        assert any(re.match(pattern, message, re.DOTALL) for message in failures), reason
     passing = {module for module, outcome, _ in outcomes if outcome == "passed"}
     assert {"test_gates", "test_gates_with_expval", "test_measurements", "test_templates",
             "test_compare_default_qubit", "test_gradients_autograd", "test_gradients_torch",
