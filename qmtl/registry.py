@@ -22,20 +22,21 @@ def _version(package: str) -> str:
 def aggregator_availability() -> tuple[list[str], dict[str, str]]:
     """Aggregators that build here, and the others mapped to why not (a one-line fix).
 
-    Each aggregator is built for two tasks with its defaults (torchjd checks that its
-    optional solvers are installed then) and aggregates a toy 2x3 Jacobian (which imports
-    and runs the solver), as the first training step would.
+    Each aggregator is built for three tasks with its defaults (torchjd checks that its
+    optional solvers are installed then) and aggregates a toy 3x3 Jacobian (which imports
+    and runs the solver), as the first training step would.  Three tasks, because the robust
+    aggregators (``krum``, ``trimmed_mean``) need at least three gradients.
     """
     import torch
 
     from qmtl.errors import UserError
     from qmtl.strategies import AGGREGATORS
 
-    toy_jacobian = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]])
+    toy_jacobian = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, -1.0], [0.5, 0.5, 0.0]])
     available, missing = [], {}
     for name, spec in sorted(AGGREGATORS.items()):
         try:
-            spec.build(name, 2, {})(toy_jacobian)
+            spec.build(name, 3, {})(toy_jacobian)
         except UserError as error:
             missing[name] = str(error)
         except ImportError as error:
@@ -68,4 +69,5 @@ def describe() -> str:
     for title, names in sections.items():
         lines.append(f"{title}: {', '.join(names)}")
     lines += [f"unavailable: {reason}" for reason in missing.values()]
+    lines.append(f"strategies runnable here: {len(WEIGHTINGS) + len(available)} (docs/strategies.md cites each)")
     return "\n".join(lines)

@@ -225,7 +225,8 @@ class Trainer:
         if not bool(torch.isfinite(losses).all()):
             bad = ", ".join(t.name for t, loss in zip(self.tasks, losses) if not torch.isfinite(loss))
             raise self._diverged(f"the loss of task(s) {bad} is NaN or infinite", self._loss_cause(batch))
-        self.strategy.backward(losses, self.model.shared_parameters(), self.model.task_parameters())
+        # The task weights the strategy applied (None for unweighted methods), averaged per epoch.
+        self._step_weights = self.strategy.backward(losses, self.model.shared_parameters(), self.model.task_parameters())
         penalty = self.model.regularization()
         if penalty.requires_grad:
             penalty.backward()  # e.g. soft sharing's pull between task circuits; adds to .grad
@@ -285,11 +286,15 @@ class Trainer:
         batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
         start = self.state.step_in_epoch
         sums = torch.zeros(len(self.tasks), dtype=torch.float64)
+        weight_sums, weighted_steps = torch.zeros(len(self.tasks), dtype=torch.float64), 0
         bar = tqdm(batches[start:], desc=f"epoch {epoch}/{cfg.epochs}", leave=False, disable=not self.progress,
                    dynamic_ncols=True, mininterval=0.5)
         for index in bar:
             losses = self._step(self.data.train.subset(index))
             sums += losses.double() * len(index)
+            if self._step_weights is not None:
+                weight_sums += self._step_weights.double()
+                weighted_steps += 1
             self.state.step_in_epoch += 1
             self.state.global_step += 1
             bar.set_postfix({t.name: f"{float(l):.3f}" for t, l in zip(self.tasks, losses)})
@@ -302,6 +307,8 @@ class Trainer:
         seen = sum(len(b) for b in batches[start:])
         mean_losses = (sums / max(seen, 1)).float()
         self.strategy.end_epoch(mean_losses)
+        self._epoch_weights = ({t.name: float(w) for t, w in zip(self.tasks, weight_sums / weighted_steps)}
+                               if weighted_steps else None)
         return {t.name: float(l) for t, l in zip(self.tasks, mean_losses)}
 
     def run(self, resume: bool = False) -> dict[str, Any]:
@@ -378,7 +385,7 @@ class Trainer:
                 self.state.epochs_without_improvement += 1
             record = {
                 "epoch": epoch, "train_loss": train_losses, "val": validation, "val_loss": val_loss,
-                "conflict": self._conflict(), "best": improved,
+                "conflict": self._conflict(), "best": improved, "weights": self._epoch_weights,
                 "time_s": round(time.perf_counter() - started, 3),
             }
             self.state.epoch, self.state.step_in_epoch = epoch, 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,12 +21,12 @@ def build_strategy(
     """The strategy named by the config.
 
     ``aggregator`` replaces loss weighting altogether, so it combines only with
-    ``weighting="equal"``; ``options`` go to whichever of the two is selected.  ``seed`` seeds
-    the random methods (``rlw`` and the random aggregators).
+    ``weighting="equal"``; ``options`` go to whichever of the two is selected and are validated
+    against its option model (``docs/strategies.md`` lists them).  ``seed`` seeds the random
+    methods (``rlw`` and the random aggregators).
     """
     if isinstance(n_tasks, bool) or not isinstance(n_tasks, int) or n_tasks < 1:
         raise UserError(f"n_tasks must be a positive integer, got {n_tasks!r}")
-    options = dict(options or {})
     if aggregator is not None:
         if weighting != "equal":
             raise UserError(
@@ -40,19 +39,4 @@ def build_strategy(
         return AggregatorStrategy(n_tasks, built, seed=seed)
     if weighting not in WEIGHTINGS:
         raise unknown_name("weighting", weighting, WEIGHTINGS)
-    cls = WEIGHTINGS[weighting]
-    parameters = inspect.signature(cls).parameters
-    accepted = set(parameters) - {"n_tasks", "seed"}
-    unknown = sorted(set(options) - accepted)
-    if unknown:
-        valid = ", ".join(sorted(accepted)) or "none"
-        raise UserError(
-            f"unknown option(s) {', '.join(unknown)} for weighting '{weighting}'; "
-            f"valid options: {valid}"
-        )
-    if "seed" in parameters:
-        options["seed"] = seed
-    try:
-        return cls(n_tasks, **options)
-    except TypeError as error:  # a required option is missing
-        raise UserError(f"weighting '{weighting}': {error}") from error
+    return WEIGHTINGS[weighting](n_tasks, options, seed=seed)

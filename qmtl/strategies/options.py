@@ -1,75 +1,153 @@
-"""Validation of the option values that arrive from YAML, raising :class:`UserError`.
+"""Every strategy's options as a small pydantic model, validated with one-line errors.
 
-Weightings call :func:`positive_float` / :func:`non_negative_float` on their options;
-torchjd aggregators' options are checked against the aggregator's own type annotations by
-:func:`aggregator_option` (a number is never a boolean, a count is an integer >= 1, every
-number is finite), while torchjd checks their ranges itself.
+Each weighting class and each aggregator registry entry declares an ``Options`` model: one
+field per option with its type, default, range (``ge``/``gt``/``le``/``lt``) and description.
+:func:`validate_options` turns a YAML mapping into that model or raises a
+:class:`~qmtl.errors.UserError` naming the method, the option and the fix;
+:mod:`qmtl.strategies.reference` renders every model as the table in ``docs/strategies.md``.
 """
 
 from __future__ import annotations
 
-import math
 import types
 import typing
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
+import annotated_types
 import torch
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.fields import FieldInfo
 
 from qmtl.config import short_repr
 from qmtl.errors import UserError
 
 
-def positive_float(method: str, name: str, value: object) -> float:
-    """``value`` as a finite float > 0, or a UserError naming the method and option."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UserError(f"{method} option '{name}' must be a number, got {short_repr(value)}")
-    if not math.isfinite(value) or value <= 0:
-        raise UserError(f"{method} option '{name}' must be a positive number, got {short_repr(value)}")
-    return float(value)
+class StrategyOptions(BaseModel):
+    """Base of every option model: unknown keys, booleans-as-numbers, NaN and inf are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+    #: Keyword arguments of the torchjd class that take Python objects (a projector, a
+    #: function): they exist but cannot come from a YAML config.
+    config_forbidden: typing.ClassVar[frozenset[str]] = frozenset()
 
 
-def non_negative_float(method: str, name: str, value: object) -> float:
-    """``value`` as a finite float >= 0, or a UserError naming the method and option."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UserError(f"{method} option '{name}' must be a number, got {short_repr(value)}")
-    if not math.isfinite(value) or value < 0:
-        raise UserError(f"{method} option '{name}' must be >= 0, got {short_repr(value)}")
-    return float(value)
+class NoOptions(StrategyOptions):
+    """A method without options."""
 
 
-def _is_number(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+def validate_options(label: str, model: type[StrategyOptions], options: Mapping[str, Any] | None) -> Any:
+    """``options`` as an instance of ``model``, or a one-line UserError.
 
-
-def aggregator_option(method: str, name: str, value: object, annotation: Any) -> Any:
-    """A YAML ``value`` for keyword ``name`` of a torchjd aggregator, typed by its ``annotation``.
-
-    ``float`` takes a finite number, ``int`` an integer >= 1 (every integer option of
-    torchjd's aggregators is a count), a ``Tensor`` a non-empty list of finite numbers, a
-    ``Literal`` one of its values, and an optional one also ``null``.  Options that take
-    Python objects (a projector, a function) cannot come from a config.
+    ``label`` names the method in messages as the user wrote it, e.g. ``"famo"`` or
+    ``"aggregator 'upgrad'"``.
     """
+    options = dict(options or {})
+    forbidden = sorted(set(options) & model.config_forbidden)
+    if forbidden:
+        raise UserError(f"{label} option '{forbidden[0]}' takes a Python object and cannot be set in a config; remove it")
+    unknown = sorted(set(options) - set(model.model_fields))
+    if unknown:
+        kind_label = label if label.startswith(("aggregator", "weighting")) else f"weighting '{label}'"
+        raise UserError(
+            f"unknown option(s) {', '.join(unknown)} for {kind_label}; "
+            f"valid options: {', '.join(model.model_fields) or 'none'}"
+        )
+    try:
+        return model(**options)
+    except ValidationError as error:
+        raise UserError(_explain(label, model, error)) from None
+
+
+def _explain(label: str, model: type[StrategyOptions], error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    name = str(first["loc"][0])
+    where = f"{label} option '{name}'"
+    value = first.get("input")
+    kind = first["type"]
+    if kind == "missing":
+        return f"{where} is required: {model.model_fields[name].description}"
+    if kind == "literal_error":
+        choices = ", ".join(map(str, typing.get_args(_unwrap(model.model_fields[name].annotation))))
+        return f"{where} is {short_repr(value)}; choose one of {choices}"
+    if kind in {"float_type", "finite_number", "float_parsing"}:
+        return f"{where} must be a number (finite, not a boolean), got {short_repr(value)}"
+    if kind in {"int_type", "int_from_float", "int_parsing"}:
+        return f"{where} must be an integer, got {short_repr(value)}"
+    if kind in {"list_type", "too_short"}:
+        return f"{where} must be a non-empty list of numbers, e.g. [1.0, 2.0], got {short_repr(value)}"
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        bound = next(iter(first["ctx"].values()))
+        wanted = {"greater_than": "a positive number" if bound == 0 else f"> {bound:g}",
+                  "greater_than_equal": f">= {bound:g}"}.get(kind, f"in {value_range(model.model_fields[name])}")
+        return f"{where} must be {wanted}, got {short_repr(value)}"
+    return f"{where}: {first['msg']}, got {short_repr(value)}"
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The annotation without ``| None``."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        choices = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        if value is None and len(choices) < len(typing.get_args(annotation)):
-            return None
-        annotation = choices[0] if len(choices) == 1 else annotation
-    where = f"aggregator '{method}' option '{name}'"
-    if typing.get_origin(annotation) is Literal:
-        valid = typing.get_args(annotation)
-        if value not in valid:
-            raise UserError(f"{where} is {short_repr(value)}; choose one of {', '.join(map(str, valid))}")
-        return value
-    if annotation is float:
-        if not _is_number(value):
-            raise UserError(f"{where} must be a finite number, got {short_repr(value)}")
-        return float(value)  # type: ignore[arg-type]
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UserError(f"{where} must be an integer >= 1, got {short_repr(value)}")
-        return value
-    if annotation is torch.Tensor:
-        if not isinstance(value, list) or not value or not all(_is_number(v) for v in value):
-            raise UserError(f"{where} must be a list of finite numbers, e.g. [1.0, 2.0], got {short_repr(value)}")
-        return torch.tensor(value, dtype=torch.get_default_dtype())
-    raise UserError(f"{where} takes a Python object and cannot be set in a config; remove it")
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def value_range(field: FieldInfo) -> str:
+    """The field's range as an interval, e.g. ``(0, ∞)`` or ``[0, 1)``; ``–`` when unbounded."""
+    low, high, low_open, high_open = None, None, True, True
+    metadata = [*field.metadata]
+    item = typing.get_args(_unwrap(field.annotation))
+    if typing.get_origin(_unwrap(field.annotation)) is list and typing.get_origin(item[0]) is Annotated:
+        metadata += [m for info in item[0].__metadata__ for m in getattr(info, "metadata", [info])]
+    for item in metadata:
+        if isinstance(item, annotated_types.Gt):
+            low, low_open = item.gt, True
+        elif isinstance(item, annotated_types.Ge):
+            low, low_open = item.ge, False
+        elif isinstance(item, annotated_types.Lt):
+            high, high_open = item.lt, True
+        elif isinstance(item, annotated_types.Le):
+            high, high_open = item.le, False
+    if low is None and high is None:
+        return "–"
+    left = "(-∞" if low is None else ("(" if low_open else "[") + f"{low:g}"
+    right = "∞)" if high is None else f"{high:g}" + (")" if high_open else "]")
+    return f"{left}, {right}"
+
+
+def type_name(annotation: Any) -> str:
+    """A short readable name of an option's type."""
+    optional = annotation is not _unwrap(annotation)
+    inner = _unwrap(annotation)
+    if typing.get_origin(inner) is Literal:
+        text = " \\| ".join(f"`{arg}`" for arg in typing.get_args(inner))
+    elif typing.get_origin(inner) is list:
+        item = typing.get_args(inner)[0]
+        base = typing.get_args(item)[0] if typing.get_origin(item) is Annotated else item
+        text = f"list[{base.__name__}]"
+    else:
+        text = getattr(inner, "__name__", str(inner))
+    return f"{text} or null" if optional else text
+
+
+def default_text(field: FieldInfo) -> str:
+    """The default as YAML would spell it, or ``required``."""
+    if field.is_required():
+        return "required"
+    default = field.default
+    if default is None:
+        return "null"
+    if isinstance(default, bool):
+        return str(default).lower()
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+def preference_tensor(name: str, label: str, values: Sequence[float] | None, n_tasks: int,
+                      fill: float) -> torch.Tensor:
+    """A per-task vector option as a tensor: ``fill`` for every task when ``values`` is None."""
+    if values is None:
+        return torch.full((n_tasks,), fill, dtype=torch.get_default_dtype())
+    if len(values) != n_tasks:
+        raise UserError(f"{label} option '{name}' needs one number per task ({n_tasks}), got {len(values)}")
+    return torch.tensor(list(values), dtype=torch.get_default_dtype())

@@ -12,9 +12,9 @@ from strategy_toys import TinyHybrid, make_tiny_hybrid
 
 OPTIONS: dict[str, dict[str, Any]] = {"static": {"weights": [1.0, 0.5, 2.0]}}
 # Their running statistics live in torchjd objects without a state API (documented caveat).
-RESTART_ON_RESUME = {"gradvac", "nash_mtl"}
+RESTART_ON_RESUME = {"gradvac", "nash_mtl", "pcd", "excess_mtl", "cr_mogm"}
 #: Aggregators whose update is not a weighted sum of the task gradients: they report no weights.
-UNWEIGHTED = {"graddrop", "config"}
+UNWEIGHTED = {"graddrop", "config", "trimmed_mean"}
 
 CASES = [("weighting", name) for name in WEIGHTINGS] + [("aggregator", n) for n in AGGREGATORS]
 

@@ -76,5 +76,5 @@ def test_initial_loss_is_the_first_batch_or_the_first_epoch_mean() -> None:
     torch.testing.assert_close(libmtl.state_dict()["initial_losses"], epoch_mean)
     libmtl.backward(losses(1.0), [theta], [[], []])
     assert not torch.equal(libmtl.state_dict()["weights"], torch.ones(2))  # now adapting
-    with pytest.raises(UserError, match="gradnorm option 'initial_loss' must be one of first_batch, first_epoch"):
+    with pytest.raises(UserError, match="gradnorm option 'initial_loss' is 'epoch'; choose one of first_batch, first_epoch"):
         build_strategy("gradnorm", n_tasks=2, options={"initial_loss": "epoch"})

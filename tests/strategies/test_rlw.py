@@ -1,4 +1,4 @@
-"""RLW (Lin et al. 2022): softmax of Gaussian samples, reproducible from the seed."""
+"""Random Loss Weighting (Lin et al., TMLR 2022) through torchjd's Random scalarizer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from qmtl.strategies import build_strategy
 
 def _sequence(seed: int, steps: int = 5) -> torch.Tensor:
     rlw = build_strategy("rlw", n_tasks=4, seed=seed)
-    return torch.stack([rlw.weights(torch.ones(4)) for _ in range(steps)])
+    weights = []
+    for _ in range(steps):
+        theta = torch.nn.Parameter(torch.ones(4))
+        weights.append(rlw.backward(theta * 1.0, [theta], [[]] * 4))
+        torch.testing.assert_close(theta.grad, weights[-1])  # the gradient is the weighted sum
+    return torch.stack(weights)
+
+
+def test_weights_are_softmax_of_a_standard_normal_draw_from_the_seed() -> None:
+    """Reference (Algorithm 2): λ = softmax(ε), ε ~ N(0, I), drawn from a generator seeded by the run seed."""
+    generator = torch.Generator().manual_seed(3)
+    expected = torch.stack([torch.softmax(torch.randn(4, generator=generator), 0) for _ in range(5)])
+    torch.testing.assert_close(_sequence(3), expected)
 
 
 def test_weights_are_a_softmax() -> None:

@@ -64,5 +64,5 @@ def test_kendall_form_is_half_likelihood_gradient() -> None:
 
 
 def test_unknown_form_is_a_user_error() -> None:
-    with pytest.raises(UserError, match="uncertainty option 'form' must be one of kendall, doubled"):
+    with pytest.raises(UserError, match="uncertainty option 'form' is 'libmtl'; choose one of kendall, doubled"):
         build_strategy("uncertainty", n_tasks=2, options={"form": "libmtl"})

@@ -1,6 +1,7 @@
 """FAMO: Fast Adaptive Multitask Optimization.
 
-Liu, Liu, Jin, Stone, Liu, "FAMO: Fast Adaptive Multitask Optimization", NeurIPS 2023.
+Liu, Liu, Jin, Stone, Liu, "FAMO: Fast Adaptive Multitask Optimization", NeurIPS 2023
+(https://arxiv.org/abs/2306.03792); torchjd's ``FAMO`` scalarizer.
 FAMO keeps logits :math:`\\xi \\in \\mathbb R^K`, :math:`z = \\operatorname{softmax}(\\xi)`, and
 descends along the :math:`z`-weighted gradient of the *log* losses, normalised:
 
@@ -27,8 +28,12 @@ Gradient clipping: the authors' code (``FAMO.backward`` in the FAMO repository's
 parameters to norm at most 1.0 after the backward pass
 (``torch.nn.utils.clip_grad_norm_(shared_parameters, max_norm)``).  Because the weights sum to
 1 and divide by the losses, FAMO's raw step can be large when a loss is small; the clip is
-part of the method as published.  Option ``max_grad_norm`` (default 1.0, as the official
-code; 0 turns clipping off) sets it; task-specific parameters are not clipped.
+part of the method as published.  torchjd's scalarizer only produces the objective and has
+no clip, so qmtl applies it after the backward pass.  Option ``max_grad_norm`` (default 1.0,
+as the official code; 0 turns clipping off) sets it; task-specific parameters are not clipped.
+
+Weight decay: option ``gamma`` is torchjd's ``weight_decay`` on the logits; qmtl keeps its
+default 0.01 (torchjd defaults to 1e-3 as the paper's Algorithm 2; the official code 1e-5).
 """
 
 from __future__ import annotations
@@ -37,29 +42,35 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
+from pydantic import Field
+from torchjd.scalarization import FAMO, Scalarizer
 
-from qmtl.strategies.base import LossWeighting
-from qmtl.strategies.options import non_negative_float, positive_float
-
-_EPS = 1e-8
+from qmtl.strategies.options import StrategyOptions
+from qmtl.strategies.weighting.scalarized import ScalarizedWeighting
 
 
-class FAMOWeighting(LossWeighting):
+class FAMOOptions(StrategyOptions):
+    lr: float = Field(default=0.025, gt=0, description="Adam learning rate of the logits (the paper's 0.025)")
+    gamma: float = Field(default=0.01, ge=0, description="Adam weight decay of the logits")
+    max_grad_norm: float = Field(default=1.0, ge=0, description="clip the shared gradient to this norm; 0 = off")
+
+
+class FAMOWeighting(ScalarizedWeighting):
     """Loss weights from softmax logits updated on the change of the log losses."""
 
+    name = "famo"
+    paper = ("Liu, Liu, Jin, Stone, Liu, FAMO: Fast Adaptive Multitask Optimization, NeurIPS 2023, "
+             "https://arxiv.org/abs/2306.03792")
+    Options = FAMOOptions
     wants_losses_after_step: ClassVar[bool] = True
+    scalarizer: FAMO
 
-    def __init__(self, n_tasks: int, *, lr: float = 0.025, gamma: float = 0.01,
-                 max_grad_norm: float = 1.0) -> None:
-        super().__init__(n_tasks)
-        self.max_grad_norm = non_negative_float("famo", "max_grad_norm", max_grad_norm)
-        self._logits = torch.zeros(n_tasks, requires_grad=True)
-        self._optimizer = torch.optim.Adam(
-            [self._logits],
-            lr=positive_float("famo", "lr", lr),
-            weight_decay=non_negative_float("famo", "gamma", gamma),
-        )
-        self._losses_before_step: torch.Tensor | None = None
+    def _build(self, options: FAMOOptions) -> Scalarizer:
+        self._update_pending = False  # backward ran and after_step has not
+        return FAMO(self.n_tasks, lr=options.lr, weight_decay=options.gamma)
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return []  # the logits have FAMO's own Adam: the trainer must not step them
 
     def backward(
         self,
@@ -67,44 +78,39 @@ class FAMOWeighting(LossWeighting):
         shared_parameters: Sequence[torch.nn.Parameter],
         task_parameters: Sequence[Sequence[torch.nn.Parameter]],
     ) -> torch.Tensor:
+        self._check_losses(losses)
+        if self._update_pending:  # no after_step: this batch's losses stand in for L(θ_{t+1})
+            self.scalarizer.update(losses.detach())
         weights = super().backward(losses, shared_parameters, task_parameters)
-        if self.max_grad_norm > 0 and shared_parameters:
-            torch.nn.utils.clip_grad_norm_(shared_parameters, self.max_grad_norm)
+        self._update_pending = True
+        if self.options.max_grad_norm > 0 and shared_parameters:
+            torch.nn.utils.clip_grad_norm_(shared_parameters, self.options.max_grad_norm)
         return weights
-
-    def weights(self, losses: torch.Tensor) -> torch.Tensor:
-        if self._losses_before_step is not None:
-            self._update(self._losses_before_step, losses)
-        self._losses_before_step = losses.clone()
-        z = torch.softmax(self._logits.detach(), dim=0)
-        scaled = z / (losses.to(z.dtype) + _EPS)
-        return scaled / scaled.sum()
 
     def after_step(self, losses_after_step: torch.Tensor) -> None:
         self._check_losses(losses_after_step)
-        if self._losses_before_step is None:
+        if not self._update_pending:
             raise RuntimeError("FAMO.after_step called before backward")
-        self._update(self._losses_before_step, losses_after_step.detach())
-        self._losses_before_step = None
+        self.scalarizer.update(losses_after_step.detach())
+        self._update_pending = False
 
-    def _update(self, losses_before: torch.Tensor, losses_after: torch.Tensor) -> None:
-        decrease = torch.log(losses_before + _EPS) - torch.log(losses_after + _EPS)
-        with torch.enable_grad():
-            z = torch.softmax(self._logits, dim=0)
-            (gradient,) = torch.autograd.grad(z, self._logits, grad_outputs=decrease.to(z.dtype))
-        self._optimizer.zero_grad()
-        self._logits.grad = gradient
-        self._optimizer.step()
-
+    # torchjd's FAMO creates its Adam lazily and keeps it and the last losses outside
+    # nn.Module.state_dict; both are needed to resume exactly.
     def state_dict(self) -> dict[str, Any]:
+        famo = self.scalarizer
         return {
-            "logits": self._logits.detach().clone(),
-            "optimizer": self._optimizer.state_dict(),
-            "losses_before_step": self._losses_before_step,
+            "logits": famo._w.detach().clone(),
+            "optimizer": None if famo._optimizer is None else famo._optimizer.state_dict(),
+            "losses_before_step": famo._prev_losses,
+            "update_pending": self._update_pending,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        famo = self.scalarizer
         with torch.no_grad():
-            self._logits.copy_(state["logits"])
-        self._optimizer.load_state_dict(state["optimizer"])
-        self._losses_before_step = state["losses_before_step"]
+            famo._w.copy_(state["logits"])
+        if state["optimizer"] is not None:
+            famo._optimizer = torch.optim.Adam([famo._w], lr=famo.lr, weight_decay=famo.weight_decay)
+            famo._optimizer.load_state_dict(state["optimizer"])
+        famo._prev_losses = state["losses_before_step"]
+        self._update_pending = state["update_pending"]

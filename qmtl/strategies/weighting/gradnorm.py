@@ -1,7 +1,7 @@
 """GradNorm: balance the task gradient norms on the shared parameters.
 
 Chen, Badrinarayanan, Lee, Rabinovich, "GradNorm: Gradient Normalization for Adaptive Loss
-Balancing in Deep Multitask Networks", ICML 2018.  With :math:`W` the shared parameters
+Balancing in Deep Multitask Networks", ICML 2018 (https://arxiv.org/abs/1711.02257).  With :math:`W` the shared parameters
 (all of qmtl's shared parameters: encoders and circuit), weights :math:`w_i(t)`,
 
 .. math::
@@ -34,37 +34,45 @@ weights, default 0.025), ``initial_loss``.  The weights have their own optimizer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import torch
+from pydantic import Field
 
-from qmtl.errors import UserError
 from qmtl.strategies.base import MultiTaskStrategy
 from qmtl.strategies.jacobian import task_jacobians
-from qmtl.strategies.options import non_negative_float, positive_float
+from qmtl.strategies.options import StrategyOptions, validate_options
 
 # Keeps every weight strictly positive if one Adam step overshoots below zero.
 _MIN_WEIGHT = 1e-6
-#: Where L(0) comes from: the first mini-batch (the paper) or the first epoch's mean (LibMTL).
-INITIAL_LOSSES = ("first_batch", "first_epoch")
+
+
+class GradNormOptions(StrategyOptions):
+    alpha: float = Field(default=1.5, ge=0, description="asymmetry α (LibMTL's 1.5)")
+    lr: float = Field(default=0.025, gt=0, description="Adam learning rate of the weights")
+    initial_loss: Literal["first_batch", "first_epoch"] = Field(
+        default="first_batch", description="L(0): the first mini-batch (the paper) or the first epoch's mean (LibMTL)")
 
 
 class GradNormWeighting(MultiTaskStrategy):
-    """Loss weights adapted every step so the weighted gradient norms follow the train rates."""
+    """Loss weights adapted every step so the weighted gradient norms follow the train rates.
 
-    def __init__(self, n_tasks: int, *, alpha: float = 1.5, lr: float = 0.025,
-                 initial_loss: str = "first_batch") -> None:
+    qmtl's own implementation: torchjd has no GradNorm.
+    """
+
+    name: ClassVar[str] = "gradnorm"
+    paper: ClassVar[str] = ("Chen et al., GradNorm: Gradient Normalization for Adaptive Loss Balancing "
+                            "in Deep Multitask Networks, ICML 2018, https://arxiv.org/abs/1711.02257")
+    Options: ClassVar[type[StrategyOptions]] = GradNormOptions
+
+    def __init__(self, n_tasks: int, options: Mapping[str, Any] | None = None, *, seed: int = 0) -> None:
         super().__init__(n_tasks)
-        if initial_loss not in INITIAL_LOSSES:
-            raise UserError(
-                f"gradnorm option 'initial_loss' must be one of {', '.join(INITIAL_LOSSES)} "
-                f"(first_batch: the paper's L(0), the default), got {initial_loss!r}"
-            )
-        self.initial_loss = initial_loss
-        self.alpha = non_negative_float("gradnorm", "alpha", alpha)
+        self.options = validate_options(self.name, self.Options, options)
+        self.initial_loss = self.options.initial_loss
+        self.alpha = self.options.alpha
         self._weights = torch.ones(n_tasks, requires_grad=True)
-        self._optimizer = torch.optim.Adam([self._weights], lr=positive_float("gradnorm", "lr", lr))
+        self._optimizer = torch.optim.Adam([self._weights], lr=self.options.lr)
         self._initial_losses: torch.Tensor | None = None
 
     def backward(
