@@ -42,7 +42,7 @@ from qmtl.devices.compile import (
     tape_angles,
 )
 from qmtl.devices.refusal import DeviceRefusal
-from qmtl.devices.sampling import ShotSampledEstimator
+from qmtl.devices.sampling import ShotSampledEstimator, active_qubits
 from qmtl.devices.shift import shift_rows, split_values
 from qmtl.devices.spec import DeviceConfig
 from qmtl.devices.targets import Target, estimator_precision, resolve_target
@@ -213,7 +213,15 @@ class EstimatorDevice(Device):
             # Without device wires, each circuit structure runs on the wires it uses.
             wires = self.wires if self.wires is not None else tape.wires
             self._check_width(len(wires))
-            self._compiled[key] = compile_tape(tape, wires, self.target.pass_manager)
+            compiled = compile_tape(tape, wires, self.target.pass_manager)
+            limit = getattr(self.target.estimator, "max_active_qubits", None)
+            if limit is not None and len(active_qubits(compiled.isa)) > limit:
+                raise DeviceRefusal(
+                    f"after layout on {self.target.label} the circuit acts on "
+                    f"{len(active_qubits(compiled.isa))} qubits; Aer's noisy density-matrix "
+                    f"simulation takes at most {limit}: use fewer qubits, or run the backend "
+                    "in Runtime local mode (device.name=fake_<backend>, no device.noise)")
+            self._compiled[key] = compiled
             self.transpilations += 1
         return self._compiled[key]
 

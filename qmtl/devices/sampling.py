@@ -31,10 +31,10 @@ from functools import cache
 
 import numpy as np
 from qiskit.primitives import PrimitiveResult, PubResult
-from qiskit.primitives.containers import BindingsArray, DataBin
+from qiskit import QuantumCircuit
+from qiskit.primitives.containers import DataBin
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
-from qiskit.primitives.containers.observables_array import ObservablesArray
-from qiskit.quantum_info import SparsePauliOp
+from qiskit.quantum_info import Pauli, SparsePauliOp
 from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
 
 
@@ -69,11 +69,20 @@ def shot_moments(observable: tuple[tuple[str, float], ...]) -> ShotMoments:
     return ShotMoments(tuple(_split_identity(group) for group in groups), _split_identity(square))
 
 
+def active_qubits(circuit: QuantumCircuit) -> list[int]:
+    """Indices of the qubits some instruction of ``circuit`` acts on (barriers aside)."""
+    return sorted({circuit.find_bit(qubit).index for instruction in circuit.data
+                   if instruction.operation.name != "barrier" for qubit in instruction.qubits})
+
+
 class ShotSampledEstimator(AerEstimatorV2):
     """Aer's ``EstimatorV2`` whose shot noise has the variance of measuring each
     qubit-wise commuting group with ``1/precision**2`` shots (see the module docstring).
     A PUB with precision 0 is exact, as in Aer's estimator; unlike it, a circuit without
     parameters may have many parameter rows."""
+
+    max_active_qubits: int | None = None
+    """The most qubits a circuit may act on (density-matrix targets); ``None``: no limit."""
 
     def _run(self, pubs: list[EstimatorPub]) -> PrimitiveResult[PubResult]:
         seed = self.options.run_options.get("seed_simulator")
@@ -128,13 +137,27 @@ class ShotSampledEstimator(AerEstimatorV2):
         values = np.array([[constant] for _, constant in sums], dtype=float)
         values = np.repeat(values, pub.parameter_values.size, axis=1)
         live = [i for i, (terms, _) in enumerate(sums) if terms]
-        if live:
-            # Aer simulates a circuit without parameters once whatever the bindings' shape
-            # (and then fails to find the other rows): evaluate it once and broadcast.
-            bindings = (pub.parameter_values if pub.circuit.num_parameters
-                        else BindingsArray(shape=()))
-            observables = ObservablesArray([sums[i][0] for i in live]).reshape(
-                (len(live),) + (1,) * bindings.ndim)
-            exact = self._run_pub(EstimatorPub(pub.circuit, observables, bindings, precision=0.0))
-            values[live] += exact.data.evs.reshape(len(live), -1)
+        if not live:
+            return values
+        labels = sorted({label for i in live for label in sums[i][0]})
+        # Save each Pauli on the qubits the circuit acts on (plus the Paulis' support) only,
+        # not on all of them as Aer's estimator does: Aer's truncation then simulates just
+        # those, so a small circuit laid out on a wide fake backend fits a density matrix.
+        support = {q for label in labels for q, p in enumerate(reversed(label)) if p != "I"}
+        qubits = sorted(set(active_qubits(pub.circuit)) | support)
+        circuit = pub.circuit.copy()
+        for label in labels:
+            circuit.save_expectation_value(Pauli(label)[qubits], qubits=qubits, label=label)
+        options = dict(self.options.run_options)
+        if circuit.num_parameters:
+            angles = pub.parameter_values.as_array(circuit.parameters)
+            options["parameter_binds"] = [{p: angles[..., j].ravel()
+                                           for j, p in enumerate(circuit.parameters)}]
+        # Without parameters Aer simulates the circuit once; every row shares that value.
+        result = self._backend.run(circuit, **options).result()
+        paulis = np.array([[result.data(row)[label] for label in labels]
+                           for row in range(len(result.results))])
+        coefficients = np.array([[sums[i][0].get(label, 0.0) for label in labels]
+                                 for i in live])
+        values[live] += coefficients @ paulis.T
         return values

@@ -27,7 +27,6 @@ from qmtl.errors import UserError
     (DeviceConfig(name="aer", noise="missing/noise.pkl", shots=10), 2, r"'missing/noise.pkl' not found"),
     (DeviceConfig(name="fake_manila", noise="fake_manila"), 2, r"device.noise applies to.*aer"),
     (DeviceConfig(name="default.qubit", shots=100), 2, r"device.shots applies to Qiskit"),
-    (DeviceConfig(name="aer", noise="fake_brisbane", shots=10), 2, r"too wide.*fake_brisbane"),
 ])
 def test_config_mistakes(config, n_wires, match):
     with pytest.raises(UserError, match=match) as error:
