@@ -134,12 +134,15 @@ class ShotSampledEstimator(AerEstimatorV2):
     def _exact_values(self, pub: EstimatorPub, sums: list[tuple[dict[str, float], float]]
                       ) -> np.ndarray:
         """Exact values of ``sums`` at every parameter row: shape ``(len(sums), rows)``."""
-        values = np.array([[constant] for _, constant in sums], dtype=float)
-        values = np.repeat(values, pub.parameter_values.size, axis=1)
-        live = [i for i, (terms, _) in enumerate(sums) if terms]
-        if not live:
+        # Identity terms are constants: <I> = 1 needs no simulation (nor any qubit).
+        constants = [constant + sum(coeff for label, coeff in terms.items() if set(label) == {"I"})
+                     for terms, constant in sums]
+        values = np.repeat(np.array(constants, dtype=float)[:, None],
+                           pub.parameter_values.size, axis=1)
+        labels = sorted({label for terms, _ in sums for label in terms if set(label) != {"I"}})
+        if not labels:
             return values
-        labels = sorted({label for i in live for label in sums[i][0]})
+        live = [i for i, (terms, _) in enumerate(sums) if set(terms) & set(labels)]
         # Save each Pauli on the qubits the circuit acts on (plus the Paulis' support) only,
         # not on all of them as Aer's estimator does: Aer's truncation then simulates just
         # those, so a small circuit laid out on a wide fake backend fits a density matrix.

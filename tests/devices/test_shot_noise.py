@@ -95,3 +95,15 @@ def test_pubs_of_one_call_draw_independent_noise():
     assert not np.array_equal(first, second)
     again = estimator.run([(circuit, observable, np.zeros((50, 0)))]).result()[0].data.evs
     np.testing.assert_array_equal(first, again)  # same seed, same first stream
+
+
+@pytest.mark.parametrize("shots", [None, 100])
+def test_identity_terms_are_noiseless_constants(shots):
+    """<I> = 1 needs no simulation, even when the circuit acts on no qubit at all."""
+    device = qml.device("qmtl.estimator", wires=2)
+
+    @qml.qnode(device)
+    def circuit():
+        return qml.expval(qml.Identity(0)), qml.expval(3 * qml.Identity(0) @ qml.Identity(1))
+
+    assert qml.set_shots(circuit, shots=shots)() == (1.0, 3.0)
