@@ -137,9 +137,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
     from qmtl.hardware.mitigation import build_config, parse_noise_factors
 
+    factors = None if args.zne_noise_factors is None else parse_noise_factors(args.zne_noise_factors)
     mitigation = build_config(
-        args.mitigation, zne_noise_factors=args.zne_noise_factors and parse_noise_factors(
-            args.zne_noise_factors), zne_extrapolator=args.zne_extrapolator or None,
+        args.mitigation, zne_noise_factors=factors, zne_extrapolator=args.zne_extrapolator or None,
         zne_amplifier=args.zne_amplifier, randomizations=args.randomizations)
     options = SubmitOptions(args.backend, args.shots, args.mode, mitigation, args.max_qpu_seconds, args.dry_run,
                             args.yes, args.rows_per_job)
@@ -345,12 +345,26 @@ def _print_traceback() -> None:
     print(redact(traceback.format_exc()), end="", file=sys.stderr)
 
 
+def _continuation(argv: list[str]) -> str:
+    """How to carry on after a storage fault stopped the command ``argv``."""
+    command = next((a for a in argv if not a.startswith("-")), "")
+    if command == "train" and "--resume" in argv:
+        return "run the same command again"
+    if command == "train":
+        return "continue with 'qmtl train --resume RUN_DIR' (or run it again if no run directory was made)"
+    if command in ("sweep", "submit"):
+        return f"run '{shlex.join(['qmtl', *argv])}' again to pick up where it stopped"
+    return "run the same command again"
+
+
 def _main(argv: list[str]) -> int:
     debug = "--debug" in argv
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if not hasattr(args, "handler"):
+            if args.command == "circuits":
+                raise UserError("qmtl circuits needs an ACTION: draw, export or catalogue; see 'qmtl circuits --help'")
             parser.print_help()
             return 2
         return int(args.handler(args))
@@ -360,13 +374,16 @@ def _main(argv: list[str]) -> int:
         print(f"qmtl: error: {redact(str(error))}", file=sys.stderr)
         return 2
     except OSError as error:
-        if error.errno not in _STORAGE_ERRORS:
+        # A fault of the storage or of a path the user gave (full disk, a folder where a
+        # file belongs, a failing disk): the user fixes it, so one line, not a traceback.
+        if error.errno not in _STORAGE_ERRORS and not error.filename:
             raise
         if debug:
             _print_traceback()
         where = f" '{error.filename}'" if error.filename else ""
-        print(f"qmtl: error: cannot write{where} ({error.strerror}); free space or fix permissions, "
-              f"then continue with 'qmtl train --resume RUN_DIR'", file=sys.stderr)
+        storage = error.errno in _STORAGE_ERRORS
+        problem, fix = ("cannot write", "free space or fix permissions") if storage else ("cannot use", "check that path")
+        print(f"qmtl: error: {problem}{where} ({error.strerror}); {fix}, then {_continuation(argv)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:
         if isinstance(interrupt, _Interrupted):

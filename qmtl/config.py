@@ -143,6 +143,14 @@ class TrainingConfig(_Section):
         default=None, ge=1, le=2**31 - 1, description="also checkpoint every N steps (epochs always)"
     )
 
+    @model_validator(mode="after")
+    def _options_of_the_chosen_strategy(self) -> "TrainingConfig":
+        # Options of a strategy that does not run would be silently ignored.
+        if self.aggregator_options and self.aggregator is None:
+            raise ValueError("aggregator_options are set but no aggregator is; set training.aggregator "
+                             "(e.g. upgrad) or remove training.aggregator_options")
+        return self
+
 
 class RunConfig(_Section):
     """A whole run: data, tasks, model, execution target and training."""
@@ -423,6 +431,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise UserError(f"config file '{path}' does not exist; check the path")
     if path.is_dir():
         raise UserError(f"config path '{path}' is a directory; give a YAML file")
+    if not path.is_file():  # a FIFO or device would block the read or never end
+        raise UserError(f"config path '{path}' is not a regular file; give a YAML file")
     origin = f"config file '{path}'"
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:

@@ -11,7 +11,7 @@ import re
 
 import pennylane as qml
 
-_FACTOR = re.compile(r"^([IXYZ])(\d+)$")
+_FACTOR = re.compile(r"^([IXYZ])([0-9]+)$")  # ASCII digits: \d would also take e.g. Arabic-Indic ones
 _PAULI = {"X": qml.PauliX, "Y": qml.PauliY, "Z": qml.PauliZ}
 
 

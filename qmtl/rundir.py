@@ -58,9 +58,10 @@ class RunDir:
         if not self.status_file.exists():
             return {"state": "absent"}
         try:
-            return json.loads(self.status_file.read_text())
-        except (json.JSONDecodeError, OSError):
+            status = json.loads(self.status_file.read_bytes())
+        except (ValueError, OSError):  # torn by a crash, not UTF-8, unreadable
             return {"state": "unknown"}
+        return status if isinstance(status, dict) else {"state": "unknown"}
 
     def is_complete(self) -> bool:
         return self.status().get("state") == "complete" and self.final.exists()

@@ -58,9 +58,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._+=,-]")
 class SweepFile(BaseModel):
     """The schema of a sweep file."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: a seed is an integer, not ``true`` or ``"1"`` (the run config is strict too)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
-    name: str | None = None
+    name: str | None = Field(default=None, description="folder name under runs/sweeps/ (letters, digits, ._+=,-)")
     base: str | None = Field(default=None, description="run config to start from (relative to the sweep file or cwd)")
     config: dict[str, Any] | None = Field(default=None, description="inline run config instead of base")
     grid: dict[str, list[Any]] = Field(default_factory=dict)
@@ -69,6 +70,9 @@ class SweepFile(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> "SweepFile":
+        if self.name is not None and (_UNSAFE.search(self.name) or self.name in ("", ".", "..")):
+            raise ValueError(f"name '{self.name}' must be a plain folder name (letters, digits and ._+=,-); "
+                             "rename it")
         if (self.base is None) == (self.config is None):
             raise ValueError("a sweep needs exactly one of 'base: path/to/config.yaml' or an inline 'config:'")
         for key, values in self.grid.items():

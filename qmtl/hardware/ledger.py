@@ -238,6 +238,8 @@ def _status(ledger_dir: Path, record: dict[str, Any], local: bool) -> str:
 
 def jobs_table(run_dir: Path) -> str:
     """Every recorded job of a run, one line each (status from the ledger and results)."""
+    if not (run_dir / "config.yaml").is_file():
+        raise UserError(f"'{run_dir}' is not a qmtl run directory (no config.yaml); check the path")
     ledgers = sorted(hardware_dir(run_dir).glob("*/jobs.json"))
     if not ledgers:
         raise UserError(f"'{run_dir}' has no hardware jobs; submit with 'qmtl submit "

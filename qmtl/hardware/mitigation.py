@@ -26,6 +26,7 @@ See https://quantum.cloud.ibm.com/docs/guides/estimator-noise-management.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -124,12 +125,23 @@ def estimator_options(config: MitigationConfig | None, shots: int) -> Any:
 
 
 def parse_noise_factors(text: str) -> tuple[float, ...]:
-    """``--zne-noise-factors 1,3,5`` as numbers (their range is checked by the config)."""
+    """``--zne-noise-factors 1,3,5`` as distinct finite numbers (their range >= 1 is checked by the config).
+
+    Extrapolating to zero noise fits a curve through one point per factor, so a repeated
+    factor adds no information and an infinite one cannot be folded into a circuit.
+    """
     try:
-        return tuple(float(part) for part in text.split(","))
+        factors = tuple(float(part) for part in text.split(","))
     except ValueError:
         raise UserError(f"--zne-noise-factors '{text}' is not a comma-separated list of "
                         "numbers; write e.g. --zne-noise-factors 1,3,5") from None
+    if not all(math.isfinite(factor) for factor in factors):
+        raise UserError(f"--zne-noise-factors '{text}' holds a value that is not a finite number; "
+                        "write e.g. --zne-noise-factors 1,3,5")
+    if len(set(factors)) < len(factors):
+        raise UserError(f"--zne-noise-factors '{text}' repeats a factor; give each factor once, "
+                        "e.g. --zne-noise-factors 1,3,5")
+    return factors
 
 
 def build_config(techniques: Sequence[str], **settings: Any) -> MitigationConfig | None:

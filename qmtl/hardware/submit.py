@@ -57,6 +57,9 @@ class SubmitOptions:
     out: Callable[[str], None] = field(default=print, repr=False)
     ask: Callable[[str], str] = field(default=input, repr=False)
 
+MAX_SHOTS = 100_000
+"""Most shots per circuit an IBM backend accepts (``max_shots`` of their configurations)."""
+
 
 def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
     """Run the workflow; returns the comparison (``None`` for a dry run)."""
@@ -123,6 +126,13 @@ def _check_inputs(run_path: Path, options: SubmitOptions) -> None:
             or options.shots <= 0:
         raise UserError(f"--shots must be a positive whole number, got {options.shots}; "
                         "e.g. --shots 4000")
+    if options.shots > MAX_SHOTS:
+        raise UserError(f"--shots {options.shots} is over the {MAX_SHOTS} shots per circuit that IBM "
+                        f"backends accept; lower --shots")
+    randomizations = options.mitigation.randomizations if options.mitigation else None
+    if isinstance(randomizations, int) and randomizations > options.shots:
+        raise UserError(f"--randomizations {randomizations} is more than the {options.shots} shots: each "
+                        f"randomization needs at least one shot; lower --randomizations or raise --shots")
     if options.rows_per_job is not None and options.rows_per_job <= 0:
         raise UserError(f"--rows-per-job must be positive, got {options.rows_per_job}; e.g. "
                         "--rows-per-job 50, or leave it out for one job per variant")
