@@ -67,5 +67,7 @@ def test_pennylane_device_suite_fails_only_on_intentional_refusals(tmp_path, sho
         assert any(re.match(pattern, message, re.DOTALL) for message in failures), reason
     passing = {module for module, outcome, _ in outcomes if outcome == "passed"}
     assert {"test_gates", "test_gates_with_expval", "test_measurements", "test_templates",
-            "test_compare_default_qubit", "test_gradients_autograd", "test_gradients_torch",
-            "test_tracker", "test_wires"} <= passing
+            "test_gradients_autograd", "test_gradients_torch", "test_tracker",
+            "test_wires"} <= passing
+    if shots is None:  # the suite skips its comparison with default.qubit when sampling
+        assert "test_compare_default_qubit" in passing
