@@ -135,7 +135,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from qmtl.hardware.submit import SubmitOptions, submit_run
     from qmtl.runlock import run_lock
 
-    from qmtl.hardware.mitigation import build_config, parse_noise_factors
+    from qmtl.devices.mitigation import build_config, parse_noise_factors
 
     factors = None if args.zne_noise_factors is None else parse_noise_factors(args.zne_noise_factors)
     mitigation = build_config(

@@ -38,7 +38,7 @@ from qiskit.transpiler import PassManager
 from qmtl.checkpoint import atomic_write_text
 from qmtl.devices.compile import compile_tape, tape_angles
 from qmtl.errors import UserError
-from qmtl.hardware.cost import circuit_resources
+from qmtl.devices.cost import circuit_resources
 from qmtl.hardware.plan import EXACT_AER, circuit_tapes, shared_circuit
 
 CONFIGS = Path("experiments/configs")

@@ -594,7 +594,7 @@ def test_a_status_file_that_is_not_a_json_object_reads_as_interrupted_and_resume
 
 
 def test_distinct_noise_factors_and_lower_case_observables_are_accepted(tmp_path):
-    from qmtl.hardware.mitigation import parse_noise_factors
+    from qmtl.devices.mitigation import parse_noise_factors
     from qmtl.observables import canonical_word
 
     assert parse_noise_factors("1,1.5,3") == (1.0, 1.5, 3.0)

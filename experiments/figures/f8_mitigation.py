@@ -13,7 +13,7 @@ would run it (:func:`qmtl.devices.targets.resolve_target`):
 For every variant and seed it records the error of each expectation value against exact
 Aer, ``|<O> - <O>_exact|`` over every test example and measured word, the per-task test
 accuracy of the unchanged heads on those values, and the shots the Estimator executed
-(:func:`qmtl.hardware.cost.executed_shots`: randomizations x noise factors x shots, plus
+(:func:`qmtl.devices.cost.executed_shots`: randomizations x noise factors x shots, plus
 TREX's calibration circuit).  Each seed trains its own model and seeds the simulator
 (shot noise and twirling randomizations).  Five seeds (one in ``--quick``).
 
@@ -34,7 +34,7 @@ from qmtl.devices.spec import DeviceConfig, MitigationConfig
 from qmtl.devices.targets import resolve_target
 from qmtl.evaluation import load_run_model
 from qmtl.hardware.compare import exact_values, metrics_from_values
-from qmtl.hardware.cost import executed_shots
+from qmtl.devices.cost import executed_shots
 from qmtl.hardware.plan import EXACT_AER, assemble, plan_circuits, shared_circuit
 
 NAME = "f8_mitigation"

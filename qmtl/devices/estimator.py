@@ -47,7 +47,7 @@ from qmtl.devices.shift import shift_rows, split_values
 from qmtl.devices.spec import DeviceConfig
 from qmtl.devices.targets import Target, estimator_precision, resolve_target
 from qmtl.errors import RunStopped, UserError, nearest
-from qmtl.hardware.cost import circuit_duration, estimate_qpu_seconds, measurement_bases, shots_for
+from qmtl.devices.cost import circuit_duration, estimate_qpu_seconds, measurement_bases, shots_for
 
 
 @transform

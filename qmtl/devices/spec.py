@@ -25,7 +25,7 @@ from qiskit_ibm_runtime.options_models.zne import ExtrapolatorType
 
 MitigationTechnique = Literal["readout", "zne", "twirling", "dd", "pec"]
 """Error-mitigation techniques of Runtime's client-side Estimator (see
-:mod:`qmtl.hardware.mitigation`)."""
+:mod:`qmtl.devices.mitigation`)."""
 
 
 class MitigationConfig(BaseModel):
@@ -96,7 +96,7 @@ class DeviceConfig(BaseModel):
     (a backend's documented job-size limit); ``None`` sends each batch in one call."""
     qpu_budget_seconds: float | None = None
     """``fake_*``/``ibm:`` only: stop (one-line error) before a call would take the QPU time
-    used by this device past this many seconds (estimate: :mod:`qmtl.hardware.cost`;
+    used by this device past this many seconds (estimate: :mod:`qmtl.devices.cost`;
     replaced by the job's reported usage once it ran); ``None`` means no cap."""
     mitigation: MitigationConfig | None = None
     """``fake_*``/``ibm:`` only: error mitigation in every Estimator call, e.g. ``[readout]``

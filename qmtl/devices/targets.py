@@ -120,7 +120,7 @@ def fake_backend(name: str) -> Any:
 
 def ibm_backend(name: str) -> Any:
     """The real backend ``name`` from the saved IBM Quantum account."""
-    from qmtl.hardware.account import runtime_service
+    from qmtl.devices.account import runtime_service
 
     service = runtime_service()  # a missing account is its own one-line error
     try:
@@ -205,7 +205,7 @@ def _runtime_target(config: DeviceConfig, seed: int, precision: float | None, ba
     from qiskit_ibm_runtime import Batch, Session
     from qiskit_ibm_runtime.executor_estimator import Estimator
 
-    from qmtl.hardware.mitigation import apply_mitigation
+    from qmtl.devices.mitigation import apply_mitigation
 
     estimator = Estimator(mode=backend)
     apply_mitigation(estimator.options, config.mitigation)  # checked before any session opens

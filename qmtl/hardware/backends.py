@@ -42,7 +42,7 @@ def open_backend(name: str) -> HardwareBackend:
             raise unknown_name("fake backend", name, fake_backend_names())
         return HardwareBackend(name, name, None)
     if name.startswith(("ibm_", IBM_PREFIX)):
-        from qmtl.hardware.account import runtime_service
+        from qmtl.devices.account import runtime_service
 
         label = name.removeprefix(IBM_PREFIX)
         return HardwareBackend(label, f"{IBM_PREFIX}{label}", runtime_service())

@@ -24,7 +24,7 @@ from qiskit.transpiler import PassManager
 
 from qmtl.devices.compile import CompiledCircuit, compile_tape, structure_key, tape_angles
 from qmtl.errors import UserError
-from qmtl.hardware.cost import Resources, circuit_resources, measurement_bases
+from qmtl.devices.cost import Resources, circuit_resources, measurement_bases
 
 EXACT_AER = ["device.name=aer", "device.shots=null", "device.precision=null",
              "device.noise=null", "device.qpu_budget_seconds=null", "device.mitigation=null"]

@@ -1,9 +1,9 @@
 """``qmtl submit``: evaluate a trained run's test split on a backend, resumably.
 
 1. Compile the model's circuits to the backend's ISA (:mod:`qmtl.hardware.plan`), print
-   resources and the QPU-time estimate (:mod:`qmtl.hardware.cost`), refuse past
+   resources and the QPU-time estimate (:mod:`qmtl.devices.cost`), refuse past
    ``max_qpu_seconds``, ask for confirmation; ``dry_run`` stops here.
-2. Per mitigation variant (:func:`qmtl.hardware.mitigation.variants`: unmitigated, each
+2. Per mitigation variant (:func:`qmtl.devices.mitigation.variants`: unmitigated, each
    requested technique, all of them together) and chunk of rows, reuse the job the ledger holds for that work
    (its stored result, or the job fetched by id) or submit one and record it atomically
    before waiting.  Failed, cancelled and lost jobs are sent again, up to ``MAX_ATTEMPTS``.
@@ -30,9 +30,10 @@ from qmtl.devices import DeviceConfig
 from qmtl.devices.spec import MitigationConfig
 from qmtl.devices.targets import IBM_PREFIX, resolve_target
 from qmtl.errors import UserError
-from qmtl.hardware import compare, jobs, mitigation
+from qmtl.devices import mitigation
+from qmtl.hardware import compare, jobs
 from qmtl.hardware.backends import HardwareBackend, open_backend
-from qmtl.hardware.cost import estimate_qpu_seconds, executed_shots
+from qmtl.devices.cost import estimate_qpu_seconds, executed_shots
 from qmtl.hardware.ledger import FAILED, NOT_SENT, SENDING, CorruptResult, Ledger, \
     check_result, format_table, result_shape
 from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, \
@@ -411,7 +412,7 @@ def _print_plan(options: SubmitOptions, backend: HardwareBackend, plans: list[Ci
         f"shots, plus readout calibration): "
         + ", ".join(f"{name} {count}" for name, count in shots.items()))
     out(f"estimated QPU time: {estimate:.1f} s (model: per-job overhead + executed shots x "
-        "(rep delay + circuit duration); see qmtl/hardware/cost.py)")
+        "(rep delay + circuit duration); see qmtl/devices/cost.py)")
 
 
 def _confirm(options: SubmitOptions, backend: HardwareBackend, estimate: float) -> None:

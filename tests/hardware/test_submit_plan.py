@@ -9,7 +9,7 @@ from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
 from qmtl.cli import main
 from qmtl.devices.spec import MitigationConfig
-from qmtl.hardware.cost import estimate_qpu_seconds
+from qmtl.devices.cost import estimate_qpu_seconds
 
 
 def _run(capsys, argv):

@@ -25,7 +25,8 @@ from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 from qmtl import checkpoint
 from qmtl.cli import main
 from qmtl.devices import targets
-from qmtl.hardware import account, compare, jobs, submit
+from qmtl.devices import account
+from qmtl.hardware import compare, jobs, submit
 from qmtl.hardware.ledger import CorruptResult, Ledger, jobs_table
 from qmtl.hardware.submit import SubmitOptions, submit_run
 from tiny_configs import TINY

@@ -131,7 +131,7 @@ def mitigation_overhead(mitigation: MitigationConfig | None, shots: int) -> Miti
     from qiskit_ibm_runtime.executor_estimator.trex import resolve_trex_num_randomizations
     from qiskit_ibm_runtime.executor_estimator.utils import resolve_noise_factors
 
-    from qmtl.hardware.mitigation import estimator_options
+    from qmtl.devices.mitigation import estimator_options
 
     options = finalize_estimator_options(estimator_options(mitigation, shots))
     randomizations, per_randomization = 1, shots
