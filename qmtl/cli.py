@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import shlex
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -215,14 +217,14 @@ def cmd_backends(args: argparse.Namespace) -> int:
 
     from qmtl.devices.targets import MAX_DENSITY_MATRIX_QUBITS, _fake_backend_classes
 
-    rows = [["backend", "qubits", "as device.noise (Aer)"]]
+    rows = [["backend", "qubits", "as device.noise (Aer): widest circuit"]]
     for name, backend_class in sorted(_fake_backend_classes().items()):
         # The width is the n_qubits of the snapshot each fake backend is built from; reading
         # it takes milliseconds, where building all ~70 backends takes seconds.
         configuration = Path(backend_class.dirname) / backend_class.conf_filename
         qubits = json.loads(configuration.read_text())["n_qubits"]
-        usable = "yes" if qubits <= MAX_DENSITY_MATRIX_QUBITS else f"no (over {MAX_DENSITY_MATRIX_QUBITS} qubits)"
-        rows.append([name, str(qubits), usable])
+        # Aer simulates only the qubits a circuit acts on after layout (density matrix).
+        rows.append([name, str(qubits), f"{min(qubits, MAX_DENSITY_MATRIX_QUBITS)} qubits"])
     print(_format_table(rows))
     print("any of them runs as device.name=<backend> (Runtime local mode) and as qmtl submit --backend; "
           "the model's n_qubits must not exceed its qubits")
@@ -333,6 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
     try:
         return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (``qmtl backends | head``): stop quietly, as Unix tools do;
+        # stdout is pointed at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        return 128 + signal.SIGPIPE
     except Exception:  # a bug, not a user mistake: its traceback, with credentials redacted
         _print_traceback()
         return 1
@@ -351,7 +358,8 @@ def _continuation(argv: list[str]) -> str:
     if command == "train" and "--resume" in argv:
         return "run the same command again"
     if command == "train":
-        return "continue with 'qmtl train --resume RUN_DIR' (or run it again if no run directory was made)"
+        out = argv[argv.index("--out") + 1] if "--out" in argv[:-1] else "RUN_DIR (the run directory printed above)"
+        return f"continue with 'qmtl train --resume {out}' (or run it again if no run directory was made)"
     if command in ("sweep", "submit"):
         return f"run '{shlex.join(['qmtl', *argv])}' again to pick up where it stopped"
     return "run the same command again"
