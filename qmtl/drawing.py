@@ -10,12 +10,10 @@ matplotlib.use("Agg")
 
 from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
 
-from qmtl.architectures import build_model  # noqa: E402
 from qmtl.config import clip, load_config  # noqa: E402
-from qmtl.data import load_data  # noqa: E402
-from qmtl.devices import build_device  # noqa: E402
 from qmtl.errors import UserError  # noqa: E402
-from qmtl.training import seed_everything  # noqa: E402
+from qmtl.protocols import CircuitModel  # noqa: E402
+from qmtl.run import build_run  # noqa: E402
 
 
 def figure_path(config_path: str, out: str | None) -> Path:
@@ -53,16 +51,14 @@ def draw_config(config_path: str, overrides: list[str] | None, out: str | None) 
     """
     config = load_config(config_path, overrides)
     figure_file = figure_path(config_path, out)
-    seed_everything(config.seed)
-    data = load_data(config.data, config.tasks, config.seed)
-    device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
-    model = build_model(config, data.input_dims, device, diff_method)
-    circuit = getattr(model, "circuit", None)
-    if circuit is None:
-        raise UserError(f"architecture '{config.model.architecture}' has no single shared circuit to draw")
-    example = data.train.subset(slice(0, 1)).features
-    angles = model.encoder(example)[0].detach()
-    figure, _ = circuit.draw_figure(angles)
+    with build_run(config) as run:
+        model = run.model
+        if not isinstance(model, CircuitModel):
+            raise UserError(f"architecture '{config.model.architecture}' has no single shared circuit to draw")
+        circuit = model.circuit
+        example = run.data.train.subset(slice(0, 1)).features
+        angles = model.encoder(example)[0].detach()
+        figure, _ = circuit.draw_figure(angles)
     try:
         figure.savefig(figure_file, dpi=150, bbox_inches="tight")
     except OSError as error:

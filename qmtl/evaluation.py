@@ -1,46 +1,49 @@
-"""Evaluating a finished (or interrupted) run's best model, possibly on another target."""
+"""Evaluation: per-task losses and metrics of a model on a split, and of a finished (or
+interrupted) run's best model, possibly on another target; Δm against a baseline."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qmtl.architectures import build_model
-from qmtl.checkpoint import load_checkpoint
-from qmtl.config import load_config
-from qmtl.data import load_data
-from qmtl.devices import build_device
-from qmtl.errors import UserError
+import torch
+
+from qmtl.data import Split
 from qmtl.model import MultiTaskModel
-from qmtl.rundir import RunDir
+from qmtl.run import load_run
 from qmtl.strategies.delta_m import delta_m
-from qmtl.training import evaluate, model_defining_config, seed_everything
+from qmtl.tasks import TaskConfig
+
+EVAL_BATCH = 512
 
 
-def load_run_model(run_path: Path, overrides: list[str] | None = None):
-    """The run's config (with device overrides), its data and its best model."""
-    run_dir = RunDir(run_path)
-    if not run_dir.config.exists():
-        raise UserError(f"'{run_path}' is not a qmtl run directory (no config.yaml); check the path")
-    for assignment in overrides or []:
-        if not assignment.split("=", 1)[0].strip().startswith("device."):
-            raise UserError(f"only device.* keys can change at evaluation, not '{assignment}'; retrain instead")
-    config = load_config(run_dir.config, overrides)
-    seed_everything(config.seed)
-    data = load_data(config.data, config.tasks, config.seed)
-    device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
-    model: MultiTaskModel = build_model(config, data.input_dims, device, diff_method)
-    checkpoint = run_dir.best_checkpoint if run_dir.best_checkpoint.exists() else run_dir.last_checkpoint
-    # The split check refuses a checkpoint trained beside another split (another seed,
-    # file, fraction, ...), whose training examples may be the ones evaluated here.
-    state = load_checkpoint(checkpoint, model_defining_config(config), data.split)
-    model.load_state_dict(state.get("best_model", state["model"]) if checkpoint == run_dir.last_checkpoint else state["model"])
-    return config, data, model
+def task_losses(outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], tasks: list[TaskConfig]) -> torch.Tensor:
+    """The vector of per-task mean losses, each scaled by the task's static weight."""
+    return torch.stack([task.weight * task.loss(outputs[task.name], targets[task.name]) for task in tasks])
 
 
-def evaluate_run(run_path: Path, split: str = "test", overrides: list[str] | None = None) -> dict[str, dict[str, float]]:
-    """Per-task metrics of the run's best model on ``split``."""
-    config, data, model = load_run_model(run_path, overrides)
-    return evaluate(model, getattr(data, split), list(config.tasks))
+@torch.no_grad()
+def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch_size: int = EVAL_BATCH) -> dict[str, dict[str, float]]:
+    """Per-task loss and metrics on a whole split (model in eval mode)."""
+    was_training = model.training
+    model.eval()
+    outputs: dict[str, list[torch.Tensor]] = {t.name: [] for t in tasks}
+    for start in range(0, len(split), batch_size):
+        batch = split.subset(torch.arange(start, min(start + batch_size, len(split))))
+        for name, value in model(batch.features).items():
+            outputs[name].append(value)
+    model.train(was_training)
+    results = {}
+    for task in tasks:
+        output, target = torch.cat(outputs[task.name]), split.targets[task.name]
+        results[task.name] = {"loss": float(task.loss(output, target)), **task.scores(output, target)}
+    return results
+
+
+def evaluate_run(run_path: str | Path, split: str = "test", overrides: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Per-task metrics of the run's best model on ``split`` (``train``, ``val`` or ``test``),
+    on the run's device or the one ``overrides`` (``device.*=...`` assignments) name."""
+    with load_run(run_path, overrides) as run:
+        return evaluate(run.model, getattr(run.data, split), list(run.config.tasks))
 
 
 #: Direction of every metric qmtl reports (the loss is left out of Δm, as in LibMTL).

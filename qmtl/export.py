@@ -101,17 +101,18 @@ def qasm_with_header(qc: QuantumCircuit, info: dict[str, Any], title: str) -> st
 
 def export_run(run_path: Path, out: Path | None = None) -> list[Path]:
     """Write the run's parametrised and bound circuits and their resources to ``out``."""
-    from qmtl.evaluation import load_run_model
+    from qmtl.run import load_run
 
-    config, data, model = load_run_model(Path(run_path), EXACT_AER)
-    circuit = shared_circuit(model)
+    with load_run(run_path, EXACT_AER) as run:
+        model = run.model
+        circuit = shared_circuit(model)
+        model.eval()
+        with torch.no_grad():
+            angles = model.encoder(run.data.test.subset(slice(0, 1)).features)[0]
+        parametrised, counts = parametrised_circuit(circuit)
+        bound = bound_circuit(circuit, angles)
+        info = resources(circuit, parametrised, counts)
     out = Path(out) if out is not None else Path(run_path) / "circuits"
-    model.eval()
-    with torch.no_grad():
-        angles = model.encoder(data.test.subset(slice(0, 1)).features)[0]
-    parametrised, counts = parametrised_circuit(circuit)
-    bound = bound_circuit(circuit, angles)
-    info = resources(circuit, parametrised, counts)
     files = {
         out / "circuit_parametrised.qasm": qasm_with_header(
             parametrised, info, f"{run_path}: shared circuit, inputs and weights as parameters"),
@@ -131,10 +132,8 @@ def export_run(run_path: Path, out: Path | None = None) -> list[Path]:
 
 def catalogue_files(configs: Path = CONFIGS) -> dict[str, str]:
     """File name -> content of the catalogue for every ``*.yaml`` in ``configs``."""
-    from qmtl.architectures import build_model
     from qmtl.config import load_config
-    from qmtl.devices import build_device
-    from qmtl.training import seed_everything
+    from qmtl.run import build_run
 
     paths = sorted(configs.glob("*.yaml"))
     if not paths:
@@ -142,18 +141,16 @@ def catalogue_files(configs: Path = CONFIGS) -> dict[str, str]:
     files = {}
     for path in paths:
         config = load_config(path, EXACT_AER)
-        seed_everything(config.seed)
-        device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
         # The circuit does not depend on the data's width; one input feature builds it.
-        model = build_model(config, 1, device, diff_method)
-        try:
-            circuit = shared_circuit(model)
-        except UserError as error:
-            files[f"{path.stem}.json"] = json.dumps({"config": path.as_posix(),
-                                                    "skipped": str(error)}, indent=2) + "\n"
-            continue
-        qc, counts = parametrised_circuit(circuit)
-        info = resources(circuit, qc, counts)
+        with build_run(config, input_dims=1) as run:
+            try:
+                circuit = shared_circuit(run.model)
+            except UserError as error:
+                files[f"{path.stem}.json"] = json.dumps({"config": path.as_posix(),
+                                                        "skipped": str(error)}, indent=2) + "\n"
+                continue
+            qc, counts = parametrised_circuit(circuit)
+            info = resources(circuit, qc, counts)
         files[f"{path.stem}.qasm"] = qasm_with_header(
             qc, info, f"{path.as_posix()}: shared circuit, inputs x and weights w as parameters")
         files[f"{path.stem}.json"] = json.dumps(

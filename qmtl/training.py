@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,13 +25,17 @@ import torch
 from tqdm import tqdm
 
 from qmtl import __version__
-from qmtl.architectures import build_model
 from qmtl.checkpoint import CorruptCheckpoint, atomic_write_json, load_checkpoint, model_fingerprint, save_checkpoint
 from qmtl.config import RunConfig, dump_config
-from qmtl.data import MultiTaskData, Split, load_data
-from qmtl.devices import build_device
+from qmtl.data import MultiTaskData, Split
 from qmtl.errors import RunStopped, UserError
+from qmtl.evaluation import evaluate, task_losses
+from qmtl.fingerprint import model_defining_config
 from qmtl.model import MultiTaskModel
+from qmtl.protocols import MeteredDevice
+from qmtl.reporting import format_epoch
+from qmtl.rng import rng_state, set_rng_state
+from qmtl.run import build_run
 from qmtl.rundir import RunDir
 from qmtl.runlock import run_lock
 from qmtl.secrets import redact
@@ -40,7 +43,6 @@ from qmtl.strategies import MultiTaskStrategy, build_strategy
 from qmtl.strategies.conflict import task_gradient_cosines
 from qmtl.tasks import TaskConfig
 
-EVAL_BATCH = 512
 #: Regression targets beyond this overflow float32 when squared (sqrt of float32's max is 1.8e19).
 REGRESSION_TARGET_OVERFLOW = 1e18
 
@@ -56,46 +58,6 @@ class TrainingDiverged(UserError):
         self.status_fields = {"epoch": epoch, "step": step}
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def model_defining_config(config: RunConfig) -> dict[str, Any]:
-    """Config parts a checkpoint's tensors depend on (shapes and meaning)."""
-    return {
-        "model": config.model.model_dump(mode="json"),
-        "tasks": [t.model_dump(mode="json") for t in config.tasks],
-        "data": {"name": config.data.name, "features": config.data.features, "options": config.data.options},
-        "weighting": config.training.weighting,
-        "aggregator": config.training.aggregator,
-    }
-
-
-def task_losses(outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], tasks: list[TaskConfig]) -> torch.Tensor:
-    """The vector of per-task mean losses, each scaled by the task's static weight."""
-    return torch.stack([task.weight * task.loss(outputs[task.name], targets[task.name]) for task in tasks])
-
-
-@torch.no_grad()
-def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch_size: int = EVAL_BATCH) -> dict[str, dict[str, float]]:
-    """Per-task loss and metrics on a whole split (model in eval mode)."""
-    was_training = model.training
-    model.eval()
-    outputs: dict[str, list[torch.Tensor]] = {t.name: [] for t in tasks}
-    for start in range(0, len(split), batch_size):
-        batch = split.subset(torch.arange(start, min(start + batch_size, len(split))))
-        for name, value in model(batch.features).items():
-            outputs[name].append(value)
-    model.train(was_training)
-    results = {}
-    for task in tasks:
-        output, target = torch.cat(outputs[task.name]), split.targets[task.name]
-        results[task.name] = {"loss": float(task.loss(output, target)), **task.scores(output, target)}
-    return results
-
-
 @dataclass
 class TrainingState:
     """Where a run stands: everything besides model/optimizer/strategy needed to resume."""
@@ -107,23 +69,6 @@ class TrainingState:
     best_epoch: int = 0
     epochs_without_improvement: int = 0
     elapsed: float = 0.0
-
-
-def _rng_state() -> dict[str, Any]:
-    numpy_state = np.random.get_state()
-    return {
-        "python": list(random.getstate()[1]),
-        "python_pos": random.getstate()[2],
-        "numpy": torch.from_numpy(numpy_state[1].astype(np.int64)),
-        "numpy_pos": int(numpy_state[2]),
-        "torch": torch.get_rng_state(),
-    }
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate((3, tuple(state["python"]), state["python_pos"]))
-    np.random.set_state(("MT19937", state["numpy"].numpy().astype(np.uint32), state["numpy_pos"], 0, 0.0))
-    torch.set_rng_state(state["torch"])
 
 
 def batch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
@@ -142,11 +87,21 @@ class Trainer:
         self.progress = progress
         self.on_step = on_step
         self.tasks = list(config.tasks)
-        seed_everything(config.seed)
-        self.data: MultiTaskData = load_data(config.data, self.tasks, config.seed)
-        self.device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
+        # The run owns the device: closed when the rest of this set-up fails, else by run().
+        self.built = build_run(config)
+        try:
+            self._set_up()
+        except BaseException:
+            self.built.close()
+            raise
+
+    def _set_up(self) -> None:
+        """Strategy, optimiser and state over the built run's model."""
+        config = self.config
+        self.data: MultiTaskData = self.built.data
+        self.device = self.built.device
         self.device_name = config.device.name
-        self.model = build_model(config, self.data.input_dims, self.device, diff_method)
+        self.model: MultiTaskModel = self.built.model
         training = config.training
         self.strategy: MultiTaskStrategy = build_strategy(
             training.weighting, training.aggregator, len(self.tasks),
@@ -177,11 +132,11 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "strategy": self.strategy.state_dict(),
             "training": vars(self.state).copy(),
-            "rng": _rng_state(),
+            "rng": rng_state(),
             # QPU time already paid for, so a budget holds across resumes; the call count,
             # so a resumed run draws the same shot noise as an uninterrupted one.
-            "qpu_seconds": float(getattr(self.device, "qpu_seconds", 0.0)),
-            "primitive_calls": int(getattr(self.device, "primitive_calls", 0)),
+            "qpu_seconds": float(self.device.qpu_seconds) if isinstance(self.device, MeteredDevice) else 0.0,
+            "primitive_calls": int(self.device.primitive_calls) if isinstance(self.device, MeteredDevice) else 0,
         }
 
     def save(self) -> None:
@@ -206,8 +161,8 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.strategy.load_state_dict(state["strategy"])
         self.state = TrainingState(**state["training"])
-        _set_rng_state(state["rng"])
-        if hasattr(self.device, "qpu_seconds"):
+        set_rng_state(state["rng"])
+        if isinstance(self.device, MeteredDevice):
             self.device.qpu_seconds = state.get("qpu_seconds", 0.0)
             self.device.primitive_calls = state.get("primitive_calls", 0)
         self.run_dir.truncate_metrics(self.state.epoch)
@@ -319,11 +274,12 @@ class Trainer:
         budget, with its reason); ``qmtl train --resume`` continues any of them.
         """
         path = self.run_dir.path
-        if not resume:
-            self.run_dir.check_new(self.force)  # refused before the lock adds anything to the directory
-        command = f"qmtl train --resume {path}" if resume else f"qmtl train --out {path}"
-        with run_lock(path, command, create=not resume):
-            return self._run_as_writer(resume)
+        with self.built:  # ends a Runtime Session/Batch however this ends, instead of leaving it to time out
+            if not resume:
+                self.run_dir.check_new(self.force)  # refused before the lock adds anything to the directory
+            command = f"qmtl train --resume {path}" if resume else f"qmtl train --out {path}"
+            with run_lock(path, command, create=not resume):
+                return self._run_as_writer(resume)
 
     def _run_as_writer(self, resume: bool) -> dict[str, Any]:
         self.resumed = resume
@@ -347,12 +303,8 @@ class Trainer:
                              f"(the last checkpoint is kept)") from None
         except BaseException as error:
             self.run_dir.set_status("failed", error=redact(f"{type(error).__name__}: {error}"),
-                                    **getattr(error, "status_fields", {}))  # where training diverged
+                                    **(error.status_fields if isinstance(error, TrainingDiverged) else {}))
             raise
-        finally:
-            close = getattr(self.device, "close", None)
-            if close is not None:
-                close()  # ends a Runtime Session/Batch instead of leaving it to time out
 
     def _train(self) -> dict[str, Any]:
         cfg = self.config.training
@@ -417,14 +369,6 @@ class Trainer:
         self.run_dir.set_status("complete")
         self.logger.info("complete: %s", {t: m for t, m in final["test"].items()})
         return final
-
-
-def format_epoch(record: dict[str, Any], tasks: list[TaskConfig]) -> str:
-    parts = [f"epoch {record['epoch']:>3}"]
-    for task in tasks:
-        metric = task.primary_metric
-        parts.append(f"{task.name}: loss {record['train_loss'][task.name]:.3f} val {metric} {record['val'][task.name][metric]:.3f}")
-    return " | ".join(parts) + (" *" if record["best"] else "")
 
 
 def train(config: RunConfig, run_dir: RunDir, progress: bool = True, force: bool = False) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import torch
 from common import arguments, mean_std, read_config, run_grid, save
 from qmtl.devices.spec import DeviceConfig, MitigationConfig
 from qmtl.devices.targets import resolve_target
-from qmtl.evaluation import load_run_model
+from qmtl.run import Run, load_run
 from qmtl.hardware.compare import exact_values, metrics_from_values
 from qmtl.devices.cost import executed_shots
 from qmtl.hardware.plan import EXACT_AER, assemble, plan_circuits, shared_circuit
@@ -49,7 +49,12 @@ QUICK = {"seeds": [0], "shots": 128,
 
 def evaluate_variants(run_path: Any, shots: int) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     """Per-variant metrics, errors and cost of one trained run on ``BACKEND``."""
-    config, data, model = load_run_model(run_path, EXACT_AER)
+    with load_run(run_path, EXACT_AER) as run:
+        return _evaluate_variants(run, shots)
+
+
+def _evaluate_variants(run: Run, shots: int) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    config, data, model = run.config, run.data, run.model
     circuit, tasks = shared_circuit(model), list(config.tasks)
     model.eval()
     with torch.no_grad():

@@ -22,13 +22,15 @@ import torch
 from qiskit import qasm3
 from qiskit.transpiler import PassManager
 
+from qmtl.circuit import SharedCircuit
 from qmtl.devices.compile import CompiledCircuit, compile_tape, structure_key, tape_angles
 from qmtl.errors import UserError
+from qmtl.protocols import SharedCircuitModel
 from qmtl.devices.cost import Resources, circuit_resources, measurement_bases
 
 EXACT_AER = ["device.name=aer", "device.shots=null", "device.precision=null",
              "device.noise=null", "device.qpu_budget_seconds=null", "device.mitigation=null"]
-"""``load_run_model`` overrides: the run's model on exact Aer, whose QNode measures the
+"""``load_run`` overrides: the run's model on exact Aer, whose QNode measures the
 task observables as Estimator expectation values (whatever device the run trained on)."""
 EXACT_REFERENCE = ["device.name=default.qubit", *EXACT_AER[1:]]
 
@@ -48,12 +50,12 @@ class CircuitPlan:
     bases: int
 
 
-def shared_circuit(model: Any) -> Any:
+def shared_circuit(model: Any) -> SharedCircuit:
     """The model's one shared circuit; refuse architectures without one."""
-    for part in ("encoder", "circuit", "heads", "columns"):
-        if not hasattr(model, part):
-            raise UserError(f"the model has no '{part}'; hardware submission and export support "
-                            "architectures with one shared circuit (hard_sharing)")
+    if not isinstance(model, SharedCircuitModel):
+        missing = next(part for part in ("encoder", "circuit", "heads", "columns") if not hasattr(model, part))
+        raise UserError(f"the model has no '{missing}'; hardware submission and export support "
+                        "architectures with one shared circuit (hard_sharing)")
     return model.circuit
 
 

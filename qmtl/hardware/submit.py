@@ -21,25 +21,27 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import torch
 
-from qmtl.devices import DeviceConfig
+from qmtl.devices import DeviceConfig, mitigation
+from qmtl.devices.cost import estimate_qpu_seconds, executed_shots
 from qmtl.devices.spec import MitigationConfig
 from qmtl.devices.targets import IBM_PREFIX, resolve_target
 from qmtl.errors import UserError
-from qmtl.devices import mitigation
 from qmtl.hardware import compare, jobs
 from qmtl.hardware.backends import HardwareBackend, open_backend
-from qmtl.devices.cost import estimate_qpu_seconds, executed_shots
 from qmtl.hardware.ledger import FAILED, NOT_SENT, SENDING, CorruptResult, Ledger, \
     check_result, format_table, result_shape
 from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, \
     shared_circuit, work_key
 from qmtl.rundir import RunDir
 from qmtl.secrets import redact
+
+if TYPE_CHECKING:
+    from qmtl.run import Run
 
 MAX_ATTEMPTS = 3
 _LOCAL_IGNORED = "no effect in local testing mode"
@@ -64,11 +66,17 @@ MAX_SHOTS = 100_000
 
 def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
     """Run the workflow; returns the comparison (``None`` for a dry run)."""
-    from qmtl.evaluation import load_run_model
+    from qmtl.run import load_run
 
     _check_inputs(run_path, options)
     backend = open_backend(options.backend)
-    config, data, model = load_run_model(run_path, EXACT_AER)
+    with load_run(run_path, EXACT_AER) as run:
+        return _submit_model(run_path, options, backend, run)
+
+
+def _submit_model(run_path: Path, options: SubmitOptions, backend: HardwareBackend,
+                  run: Run) -> dict[str, Any] | None:
+    config, data, model = run.config, run.data, run.model
     circuit = shared_circuit(model)
     seed, level = config.seed, config.device.optimization_level
     target = resolve_target(DeviceConfig(name=backend.device_name, shots=options.shots,

@@ -12,7 +12,7 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qmtl.cli import main
 from qmtl.errors import UserError
-from qmtl.evaluation import load_run_model
+from qmtl.run import load_run
 from qmtl.export import bound_circuit, check_catalogue, parametrised_circuit, write_catalogue
 from qmtl.hardware.plan import EXACT_AER
 
@@ -37,7 +37,8 @@ def test_export_writes_bound_and_parametrised_qasm_with_resources(capsys, traine
 
 
 def test_bound_circuit_reproduces_the_models_expectation_values(trained_run):
-    _, data, model = load_run_model(trained_run, EXACT_AER)
+    with load_run(trained_run, EXACT_AER) as run:
+        data, model = run.data, run.model
     with torch.no_grad():
         angles = model.encoder(data.test.subset(slice(0, 1)).features)[0]
         expected = model.circuit(angles[None])[0]

@@ -1,0 +1,116 @@
+"""The one build sequence of a run: seed, data, device, model.
+
+Training, evaluation, drawing, export and hardware submission all start from
+:func:`build_run` (or :func:`load_run` for a trained run directory), so the same config
+and seed give the same split and the same initial model everywhere.  A :class:`Run` owns
+its device: used as a context manager it closes a Runtime ``Batch``/``Session`` the device
+opened on every path, and :func:`build_run` closes it itself when building the model fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import pennylane as qml
+
+from qmtl.architectures import build_model
+from qmtl.checkpoint import load_checkpoint
+from qmtl.config import RunConfig, load_config
+from qmtl.data import MultiTaskData, load_data
+from qmtl.devices import build_device
+from qmtl.errors import UserError
+from qmtl.fingerprint import model_defining_config
+from qmtl.model import MultiTaskModel
+from qmtl.protocols import ClosableDevice
+from qmtl.rng import seed_everything
+from qmtl.rundir import RunDir
+
+
+@dataclass
+class Run:
+    """A built run: its config, data split, device (and QNode ``diff_method``) and model.
+
+    ``data`` is ``None`` only when built for a given input width without data
+    (``build_run(config, input_dims=...)``).
+    """
+
+    config: RunConfig
+    data: MultiTaskData | None
+    device: qml.devices.Device
+    diff_method: str
+    model: MultiTaskModel
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        """Close the device's Runtime ``Batch``/``Session`` (once; later calls do nothing)."""
+        if not self._closed:
+            self._closed = True
+            close_device(self.device)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+
+def close_device(device: qml.devices.Device) -> None:
+    """End what ``device`` holds open (a Runtime session) instead of leaving it to time out."""
+    if isinstance(device, ClosableDevice):
+        device.close()
+
+
+def build_run(config: RunConfig, *, input_dims: int | None = None) -> Run:
+    """Seed every generator with ``config.seed``, load the data, build the device and the model.
+
+    With ``input_dims`` the data is not loaded and the model is built for that many input
+    features (the circuit catalogue, whose circuits do not depend on the data's width).  The
+    device is closed when building the model fails.
+
+    >>> from qmtl import RunConfig, build_run
+    >>> config = RunConfig.model_validate({"data": {"name": "digits", "limit": 100},
+    ...     "tasks": [{"name": "digit", "kind": "multiclass", "classes": 10}],
+    ...     "model": {"n_qubits": 4}})
+    >>> with build_run(config) as run:
+    ...     print(run.data.input_dims, run.diff_method, run.model.task_names)
+    64 backprop ['digit']
+    """
+    seed_everything(config.seed)
+    data = load_data(config.data, config.tasks, config.seed) if input_dims is None else None
+    device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
+    try:
+        model = build_model(config, data.input_dims if data is not None else input_dims, device, diff_method)
+    except BaseException:
+        close_device(device)
+        raise
+    return Run(config, data, device, diff_method, model)
+
+
+def load_run(run_path: str | Path, overrides: list[str] | None = None) -> Run:
+    """A run directory's config (with ``device.*`` overrides), data and best model.
+
+    The best checkpoint is loaded when there is one, else the last checkpoint's best model
+    (an interrupted run).  Use the result as a context manager to close its device.
+    """
+    run_dir = RunDir(Path(run_path))
+    if not run_dir.config.exists():
+        raise UserError(f"'{run_path}' is not a qmtl run directory (no config.yaml); check the path")
+    for assignment in overrides or []:
+        if not assignment.split("=", 1)[0].strip().startswith("device."):
+            raise UserError(f"only device.* keys can change at evaluation, not '{assignment}'; retrain instead")
+    config = load_config(run_dir.config, overrides)
+    run = build_run(config)
+    try:
+        checkpoint = run_dir.best_checkpoint if run_dir.best_checkpoint.exists() else run_dir.last_checkpoint
+        # The split check refuses a checkpoint trained beside another split (another seed,
+        # file, fraction, ...), whose training examples may be the ones evaluated here.
+        state = load_checkpoint(checkpoint, model_defining_config(config), run.data.split)
+        run.model.load_state_dict(
+            state.get("best_model", state["model"]) if checkpoint == run_dir.last_checkpoint else state["model"])
+    except BaseException:
+        run.close()
+        raise
+    return run
