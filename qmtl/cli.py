@@ -197,7 +197,7 @@ def cmd_circuits_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from qmtl.executors import build_executor
+    from qmtl.sweep_executors import build_executor
     from qmtl.sweep import failure_table, load_sweep, run_sweep, summary_table
 
     sweep = load_sweep(args.sweep, args.out)

@@ -47,7 +47,7 @@ from qmtl.config import (
     with_absolute_data_path,
 )
 from qmtl.errors import UserError, nearest
-from qmtl.executors import Executor, Outcome, check_retries, run_all
+from qmtl.sweep_executors import Executor, Outcome, check_retries, run_all
 from qmtl.rundir import RunDir
 from qmtl.runlock import run_lock
 

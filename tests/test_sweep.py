@@ -10,7 +10,7 @@ import yaml
 
 from qmtl.cli import main
 from qmtl.errors import UserError
-from qmtl.executors import LocalExecutor, build_executor
+from qmtl.sweep_executors import LocalExecutor, build_executor
 from qmtl.rundir import RunDir
 from qmtl.sweep import load_sweep, run_name, run_sweep
 
