@@ -149,6 +149,9 @@ class TrainingConfig(_Section):
         if self.aggregator_options and self.aggregator is None:
             raise ValueError("aggregator_options are set but no aggregator is; set training.aggregator "
                              "(e.g. upgrad) or remove training.aggregator_options")
+        if self.aggregator is not None and self.weighting_options:
+            raise ValueError(f"training.aggregator '{self.aggregator}' replaces the loss weighting, so "
+                             "training.weighting_options would be ignored; set only one of them")
         return self
 
 

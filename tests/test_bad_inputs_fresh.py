@@ -237,6 +237,8 @@ CASES: dict[str, tuple[Build, str]] = {
     "static weights too few": (train(lambda raw: raw["training"].update(
         weighting="static", weighting_options={"weights": [1.0]})), "weights"),
     "aggregator options without aggregator": (train(put("training.aggregator_options", {"x": 1})), "aggregator"),
+    "weighting options with aggregator": (train(lambda raw: raw.setdefault("training", {}).update(
+        aggregator="upgrad", weighting_options={"temperature": 2.0})), "weighting_options"),
     "val fraction zero": (train(put("data.val_fraction", 0)), "data.val_fraction"),
     "test fraction one": (train(put("data.test_fraction", 1)), "data.test_fraction"),
     "test fraction negative": (train(put("data.test_fraction", -0.2)), "data.test_fraction"),
@@ -377,6 +379,8 @@ CASES: dict[str, tuple[Build, str]] = {
     # --- jobs and ledgers
     "jobs of a missing run": (lambda io: ["jobs", str(io.tmp / "none")], "none"),
     "jobs of a file": (lambda io: ["jobs", io.config()], "run directory"),
+    "jobs ledger of another backend": (submit(spoil=write(
+        "hardware/fake_manila/jobs.json", '{"backend": "fake_lima", "local": true, "jobs": []}')), "fake_lima"),
     "jobs ledger a list": (spoil_run(write("hardware/fake_manila/jobs.json", "[]"), "jobs", "{run}"), "jobs.json"),
     "jobs ledger truncated": (spoil_run(truncate("hardware/fake_manila/jobs.json", 20), "jobs", "{run}"), "jobs.json"),
     "jobs ledger not UTF-8": (spoil_run(write("hardware/fake_manila/jobs.json", b"\xff\xff"), "jobs", "{run}"),

@@ -85,6 +85,10 @@ class Ledger:
         self.results = self.dir / "results"
         self.backend, self.local = backend, local
         stored = read_ledger(self.path) if self.path.exists() else None
+        if stored is not None and (stored["backend"], stored["local"]) != (backend, local):
+            raise UserError(f"job ledger '{self.path}' records jobs of backend '{stored['backend']}', "
+                            f"not '{backend}'; move it back under hardware/{stored['backend']}/ or "
+                            "restore this backend's own ledger")
         self.records: list[dict[str, Any]] = stored["jobs"] if stored else []
         # Ledgers written before job tags existed get an id with their next write.
         self.id: str = (stored or {}).get("ledger_id") or uuid.uuid4().hex[:16]
