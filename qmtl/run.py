@@ -70,10 +70,9 @@ def build_run(config: RunConfig, *, input_dims: int | None = None) -> Run:
     features (the circuit catalogue, whose circuits do not depend on the data's width).  The
     device is closed when building the model fails.
 
-    >>> from qmtl import RunConfig, build_run
-    >>> config = RunConfig.model_validate({"data": {"name": "digits", "limit": 100},
-    ...     "tasks": [{"name": "digit", "kind": "multiclass", "classes": 10}],
-    ...     "model": {"n_qubits": 4}})
+    >>> from qmtl import build_run, validate_config
+    >>> config = validate_config({"data": {"name": "digits", "limit": 100}, "model": {"n_qubits": 4},
+    ...     "tasks": [{"name": "digit", "kind": "multiclass", "classes": 10, "observables": ["Z0", "Z1"]}]})
     >>> with build_run(config) as run:
     ...     print(run.data.input_dims, run.diff_method, run.model.task_names)
     64 backprop ['digit']

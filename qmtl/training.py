@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from tqdm import tqdm
 
 from qmtl import __version__
 from qmtl.checkpoint import CorruptCheckpoint, atomic_write_json, load_checkpoint, model_fingerprint, save_checkpoint
-from qmtl.config import RunConfig, dump_config
+from qmtl.config import RunConfig, dump_config, load_config
 from qmtl.data import MultiTaskData, Split
 from qmtl.errors import RunStopped, UserError
 from qmtl.evaluation import evaluate, task_losses
@@ -284,6 +285,9 @@ class Trainer:
     def _run_as_writer(self, resume: bool) -> dict[str, Any]:
         self.resumed = resume
         if resume:
+            if self.run_dir.is_complete():  # checked under the lock: nothing to continue
+                raise UserError(f"the run in '{self.run_dir.path}' is already complete; evaluate it with "
+                                f"'qmtl eval {self.run_dir.path}'")
             self.restore()
             self.run_dir.set_status("running", resumed_at_epoch=self.state.epoch)
         else:
@@ -371,11 +375,15 @@ class Trainer:
         return final
 
 
-def train(config: RunConfig, run_dir: RunDir, progress: bool = True, force: bool = False) -> dict[str, Any]:
-    """Train ``config`` into a new run directory and return the final metrics."""
-    return Trainer(config, run_dir, progress, force=force).run(resume=False)
+def train(config: RunConfig, run_dir: RunDir | str | Path, progress: bool = True, force: bool = False) -> dict[str, Any]:
+    """Train ``config`` into a new run directory and return ``final.json``'s content
+    (``force`` overwrites a run already there)."""
+    return Trainer(config, RunDir(run_dir) if not isinstance(run_dir, RunDir) else run_dir, progress,
+                   force=force).run(resume=False)
 
 
-def resume(run_dir: RunDir, config: RunConfig, progress: bool = True) -> dict[str, Any]:
-    """Continue the run in ``run_dir`` from its last checkpoint."""
-    return Trainer(config, run_dir, progress).run(resume=True)
+def resume(run_dir: RunDir | str | Path, config: RunConfig | None = None, progress: bool = True) -> dict[str, Any]:
+    """Continue the run in ``run_dir`` from its last checkpoint (under its own ``config.yaml``
+    unless ``config`` is given); returns ``final.json``'s content."""
+    run_dir = RunDir(run_dir) if not isinstance(run_dir, RunDir) else run_dir
+    return Trainer(config if config is not None else load_config(run_dir.config), run_dir, progress).run(resume=True)
