@@ -237,6 +237,8 @@ CASES: dict[str, tuple[Build, str]] = {
     "static weights too few": (train(lambda raw: raw["training"].update(
         weighting="static", weighting_options={"weights": [1.0]})), "weights"),
     "aggregator options without aggregator": (train(put("training.aggregator_options", {"x": 1})), "aggregator"),
+    "device shots beyond a million": (train(put("device", {"name": "aer", "shots": 10**15})), "device.shots"),
+    "ibm device naming no backend": (train(put("device", {"name": "ibm:"})), "names no backend"),
     "weighting options with aggregator": (train(lambda raw: raw.setdefault("training", {}).update(
         aggregator="upgrad", weighting_options={"temperature": 2.0})), "weighting_options"),
     "val fraction zero": (train(put("data.val_fraction", 0)), "data.val_fraction"),
@@ -545,7 +547,7 @@ FAULTS: dict[str, tuple[str, Callable[[Inputs], list[str]], BaseException, str]]
         "torch.save", lambda io: ["train", io.config(), "--out", str(io.tmp / "out"), "--quiet"],
         OSError(errno.EROFS, os.strerror(errno.EROFS), "last.pt"), "Read-only file system"),
     "eval: disk error reading the checkpoint": (
-        "qmtl.evaluation.load_checkpoint", lambda io: ["eval", str(io.run())],
+        "qmtl.run.load_checkpoint", lambda io: ["eval", str(io.run())],
         OSError(errno.EIO, os.strerror(errno.EIO), "best.pt"), "cannot use 'best.pt' (Input/output error)"),
     "draw: disk full writing the figure": (
         "matplotlib.figure.Figure.savefig", lambda io: ["circuits", "draw", io.config(), "--out",
@@ -579,7 +581,7 @@ def test_storage_fault_is_one_line_exit_2(case, trained, tmp_path, capsys, monke
 ])
 def test_ctrl_c_is_the_documented_interrupt_line(argv, advice, trained, tmp_path, capsys, monkeypatch):
     argv = argv(Inputs(tmp_path, trained))
-    monkeypatch.setattr("qmtl.evaluation.load_data" if argv[0] == "eval" else "torch.save", _raise(KeyboardInterrupt()))
+    monkeypatch.setattr("qmtl.run.load_data" if argv[0] == "eval" else "torch.save", _raise(KeyboardInterrupt()))
     capsys.readouterr()
     code = main(argv)
     err = capsys.readouterr().err

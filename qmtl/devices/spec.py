@@ -79,8 +79,10 @@ class DeviceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     name: str = "default.qubit"
-    shots: int | None = Field(default=None, strict=True)
-    """Shots per expectation value; the Estimator precision becomes ``1/sqrt(shots)``."""
+    shots: int | None = Field(default=None, strict=True, le=1_000_000)
+    """Shots per expectation value (1 to 10^6; IBM backends take at most 100,000 per circuit, and
+    more than 10^6 is closer to exact than to sampling: leave it unset for exact values); the
+    Estimator precision becomes ``1/sqrt(shots)``."""
     precision: float | None = None
     """Target standard error of each expectation value (alternative to ``shots``)."""
     noise: str | None = None

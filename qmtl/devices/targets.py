@@ -157,6 +157,9 @@ def resolve_target(config: DeviceConfig, seed: int,
         raise UserError(f"device.noise applies to device.name=aer only, not '{config.name}'; "
                         "a fake backend brings its own noise model")
     if config.name.startswith(IBM_PREFIX):
+        if not config.name.removeprefix(IBM_PREFIX).strip():
+            raise UserError(f"device.name '{config.name}' names no backend; write ibm:<backend name>, "
+                            "e.g. ibm:ibm_brisbane")
         backend = ibm_backend(config.name.removeprefix(IBM_PREFIX))
         return _runtime_target(config, seed, precision, backend, local=False)
     if config.name.startswith("fake_"):
