@@ -4,8 +4,9 @@ A digits model (digit / parity / ge5, 4 qubits) is trained on the exact simulato
 best checkpoint evaluated, unchanged, on Qiskit Aer through
 ``qmtl.evaluation.evaluate_run(run, "test", ["device.name=aer", ...])``:
 
-* left: against ``device.shots`` (Aer's Estimator adds Gaussian noise of standard
-  deviation ``1/sqrt(shots)`` to each expectation value), with the exact value as a line;
+* left: against ``device.shots`` (each expectation value gets Gaussian noise with the
+  variance of real sampling, :mod:`qmtl.devices.sampling`: ``(1 - <Z>^2)/shots`` for the
+  single Pauli words used here), with the exact value as a line;
 * right: under the noise models of several 5-qubit IBM fake backends
   (``device.noise=fake_<name>``: their noise model, coupling map and basis gates) at
   ``NOISE_SHOTS`` shots, next to a second model trained on Aer under ``fake_manila`` noise
