@@ -43,13 +43,18 @@ from tqdm import tqdm
 
 from qmtl.checkpoint import atomic_write_text
 from qmtl.config import (
-    RunConfig, apply_override, dump_config, explain_validation_error, read_yaml, validate_config,
+    RunConfig,
+    apply_override,
+    dump_config,
+    explain_validation_error,
+    read_yaml,
+    validate_config,
     with_absolute_data_path,
 )
 from qmtl.errors import UserError, nearest
-from qmtl.sweep_executors import Executor, Outcome, check_retries, run_all
 from qmtl.rundir import RunDir
 from qmtl.runlock import run_lock
+from qmtl.sweep_executors import Executor, Outcome, check_retries, run_all
 
 NAME_CHARS = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=,-]")
@@ -69,7 +74,7 @@ class SweepFile(BaseModel):
     seeds: list[int] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
-    def _check(self) -> "SweepFile":
+    def _check(self) -> SweepFile:
         if self.name is not None and (_UNSAFE.search(self.name) or self.name in ("", ".", "..")):
             raise ValueError(f"name '{self.name}' must be a plain folder name (letters, digits and ._+=,-); "
                              "rename it")
@@ -125,7 +130,10 @@ def run_name(overrides: dict[str, Any], seed: int) -> str:
     :data:`NAME_CHARS`) loses information, a hash of the exact overrides is appended so
     distinct runs never share a directory.
     """
-    exact = ",".join(f"{key}={_value_text(value)}" for key, value in [*overrides.items(), ("seed", seed)])
+    return _safe_name(",".join(f"{key}={_value_text(value)}" for key, value in [*overrides.items(), ("seed", seed)]))
+
+
+def _safe_name(exact: str) -> str:
     safe = _UNSAFE.sub("_", exact)
     if safe == exact and len(safe) <= NAME_CHARS:
         return safe
@@ -196,11 +204,37 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
             label = run_name(overrides, resolved_seed)
             config = _resolve(base, overrides, seed, f"sweep '{sweep_path}', run {label}")
             runs.append(RunSpec(label, overrides, config.seed, config, str((root / label).resolve()), os.getcwd()))
+    _refuse_duplicates(runs, f"sweep '{sweep_path}'")
+    return Sweep(name, runs, keys)
+
+
+def _refuse_duplicates(runs: Sequence[RunSpec], where: str) -> None:
     names = [run.name for run in runs]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate is not None:
-        raise UserError(f"sweep '{sweep_path}' expands to run '{duplicate}' twice; remove the repeated entry")
-    return Sweep(name, runs, keys)
+        raise UserError(f"{where} expands to run '{duplicate}' twice; remove the repeated entry")
+
+
+def sweep_of_runs(name: str, base: dict[str, Any], runs: Sequence[tuple[str, dict[str, Any], int]],
+                  out: str | Path) -> Sweep:
+    """A sweep without a sweep file: ``(label, overrides, seed)`` per run, from the config ``base``.
+
+    For Python callers (the figure scripts) whose runs are not a plain grid.  Each run is
+    ``out/<label>,seed=<seed>`` (made filesystem-safe as :func:`run_name` does); overrides
+    mean what they mean in a sweep file, and :func:`run_sweep` runs, resumes, skips and
+    summarises these runs exactly as it does those of ``qmtl sweep``.
+    """
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise UserError(f"sweep directory '{root}' is a file; choose another directory")
+    specs = []
+    for label, overrides, seed in runs:
+        run = _safe_name(f"{label},seed={seed}")
+        config = _resolve(base, overrides, seed, f"sweep '{name}', run {run}")
+        specs.append(RunSpec(run, overrides, config.seed, config, str((root / run).resolve()), os.getcwd()))
+    _refuse_duplicates(specs, f"sweep '{name}'")
+    keys = list(dict.fromkeys(key for _, overrides, _ in runs for key in overrides))
+    return Sweep(name, specs, keys)
 
 
 def plan(runs: Sequence[RunSpec]) -> tuple[list[RunSpec], list[RunSpec]]:
@@ -279,8 +313,12 @@ def _write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         writer.writerows(rows)
 
 
-def _mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (NaN for a single value: no spread is known)."""
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation ``sqrt(sum((v - mean)^2) / (n - 1))`` of ``values``.
+
+    The standard deviation of a single value is NaN, not 0: one seed says nothing about
+    the spread.  The one definition used by ``summary.csv`` and the figure scripts.
+    """
     mean = sum(values) / len(values)
     if len(values) < 2:
         return mean, math.nan
@@ -301,7 +339,7 @@ def summarise(runs: Sequence[RunSpec], rows: Sequence[dict[str, Any]], keys: Seq
         for column in _columns(complete):
             if column.startswith("test."):
                 values = [float(row[column]) for row in complete if column in row]
-                entry[f"{column}.mean"], entry[f"{column}.std"] = _mean_std(values)
+                entry[f"{column}.mean"], entry[f"{column}.std"] = mean_std(values)
         summary.append(entry)
     return summary
 
@@ -327,7 +365,7 @@ def summary_table(sweep: Sweep, summary: Sequence[dict[str, Any]]) -> list[list[
     return rows
 
 
-def failure_table(result: "SweepResult") -> list[list[str]]:
+def failure_table(result: SweepResult) -> list[list[str]]:
     """Rows of the printed table of failed runs (header only when none failed)."""
     rows = [["failed run", "attempts", "error"]]
     rows += [[row["run"], str(row["attempts"]), row["error"]] for row in result.rows if row["status"] == "failed"]

@@ -1,22 +1,23 @@
-"""Shared helpers of the figure scripts: arguments, runs over seeds, mean ± std, output.
+"""Shared helpers of the figure scripts: arguments, runs through :mod:`qmtl.sweep`, output.
 
 Every figure script is ``python experiments/figures/<name>.py [--quick] [--out DIR]
 [--runs DIR]``.  It trains (or counts, or times) what it plots, writes ``<name>.png``,
 ``<name>.pdf`` and ``<name>.csv`` (the numbers behind the plot) into ``--out``
 (default ``docs/figures/``), and keeps its run directories under ``--runs`` (default
 ``runs/figures/<name>``).  A run directory that already holds a complete run of the same
-resolved config is reused, so re-plotting costs nothing; any other content is retrained.
+resolved config is reused, so re-plotting costs nothing; one holding another config is
+refused, as ``qmtl sweep`` refuses it.  Runs and their mean ± std over seeds come from
+:mod:`qmtl.sweep` (:func:`qmtl.sweep.mean_std`: the std of a single seed is NaN, drawn as
+no error bar and written as ``nan`` in the CSV).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import json
-import math
-import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from qmtl.config import RunConfig, apply_override, dump_config, read_yaml, validate_config  # noqa: E402
+from qmtl.config import read_yaml  # noqa: E402
 from qmtl.rundir import RunDir  # noqa: E402
-from qmtl.training import train  # noqa: E402
+from qmtl.sweep import mean_std, run_sweep, sweep_of_runs  # noqa: E402
+from qmtl.sweep_executors import LocalExecutor  # noqa: E402
+
+__all__ = ["ROOT", "Trained", "arguments", "mean_std", "read_config", "run_grid", "run_runs", "save"]
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "docs" / "figures"
@@ -53,44 +57,50 @@ def read_config(name: str) -> dict[str, Any]:
     return read_yaml(ROOT / "experiments" / "configs" / name)
 
 
-def configure(base: dict[str, Any], overrides: dict[str, Any], seed: int) -> RunConfig:
-    """``base`` with ``key.path`` overrides (the meaning of ``qmtl train --set``) and a seed."""
-    raw = copy.deepcopy(base)
-    for key, value in overrides.items():
-        apply_override(raw, f"{key}={json.dumps(value)}")
-    raw["seed"] = seed
-    return validate_config(raw)
+@dataclass(frozen=True)
+class Trained:
+    """One trained run of a figure: its setting's label, seed, directory, ``final.json``
+    content, and the ``summary.csv`` entry of its setting (mean/std over its seeds)."""
 
-
-def run(config: RunConfig, path: Path) -> dict[str, Any]:
-    """Train ``config`` into ``path`` (or reuse a complete run of the same config there)."""
-    run_dir = RunDir(path)
-    if run_dir.is_complete() and run_dir.final.exists() and \
-            run_dir.config.read_text(encoding="utf-8") == dump_config(config):
-        return json.loads(run_dir.final.read_text(encoding="utf-8"))
-    return train(config, run_dir, progress=False, force=True)
+    label: str
+    seed: int
+    path: Path
+    final: dict[str, Any]
+    summary: dict[str, Any]
 
 
 def run_grid(base: dict[str, Any], settings: dict[str, dict[str, Any]], seeds: Iterable[int],
-             root: Path) -> list[tuple[str, int, Path, dict[str, Any]]]:
-    """Every labelled setting x seed, one at a time: ``(label, seed, run path, final.json)``."""
-    results = []
-    for label, overrides in settings.items():
-        for seed in seeds:
-            path = root / f"{label},seed={seed}"
-            started = time.perf_counter()
-            final = run(configure(base, overrides, seed), path)
-            print(f"  {path}: {time.perf_counter() - started:.1f} s", flush=True)
-            results.append((label, seed, path, final))
-    return results
+             root: Path) -> list[Trained]:
+    """Every labelled setting x seed, run as a ``qmtl sweep`` in ``root`` (one worker).
+
+    ``settings`` maps a label to ``key.path`` overrides of ``base``; a run lives in
+    ``root/<label>,seed=<seed>``, and ``root`` gets the sweep's ``results.csv`` and
+    ``summary.csv``.
+    """
+    return run_runs(base, [(label, overrides, seed) for label, overrides in settings.items() for seed in seeds],
+                    root)
 
 
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value, drawn as no error bar)."""
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+def run_runs(base: dict[str, Any], runs: Sequence[tuple[str, dict[str, Any], int]], root: Path) -> list[Trained]:
+    """Like :func:`run_grid`, for runs listed as ``(label, overrides, seed)``.
+
+    Complete runs of the same config are reused; a directory holding another config is
+    refused (choose another ``--runs``).  A failed run ends the script with its error,
+    since a figure with a missing run would silently plot fewer seeds.
+    """
+    sweep = sweep_of_runs(root.name, base, runs, root)
+    with LocalExecutor(workers=1) as executor:
+        result = run_sweep(sweep, executor, retries=0, progress=False)
+    failed = [row for row in result.rows if row["status"] == "failed"]
+    if failed:
+        raise SystemExit(f"run {failed[0]['run']} failed: {failed[0]['error']}")
+    # ``summarise`` lists one entry per override set, in the order the runs first use them.
+    groups = list(dict.fromkeys(spec.group for spec in sweep.runs))
+    summaries = dict(zip(groups, result.summary))
+    print(f"  {root}: {result.trained} trained, {result.skipped} reused", flush=True)
+    return [Trained(label, spec.seed, Path(spec.path),
+                    json.loads(RunDir(spec.path).final.read_text(encoding="utf-8")), summaries[spec.group])
+            for (label, _, _), spec in zip(runs, sweep.runs)]
 
 
 def save(figure: plt.Figure, rows: Sequence[dict[str, Any]], out: Path, name: str) -> None:

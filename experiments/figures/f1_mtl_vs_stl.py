@@ -18,7 +18,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from common import arguments, mean_std, read_config, run_grid, save
+from common import arguments, read_config, run_grid, save
 
 NAME = "f1_mtl_vs_stl"
 ARCHITECTURES = {"hard_sharing": "multi-task (hard sharing)", "single_task": "single-task"}
@@ -50,13 +50,15 @@ def main() -> None:
         settings = {arch: {**common, "model.architecture": arch} for arch in ARCHITECTURES}
         results = run_grid(base, settings, seeds, Path(args.runs) / dataset)
         for arch in ARCHITECTURES:
-            finals = [final for label, _, _, final in results if label == arch]
+            mine = [trained for trained in results if trained.label == arch]
+            summary = mine[0].summary  # qmtl sweep's mean and std over this setting's seeds
             for task in base["tasks"]:
                 metric = "accuracy"
-                values = [final["test"][task["name"]][metric] for final in finals]
-                mean, std = mean_std(values)
+                values = [trained.final["test"][task["name"]][metric] for trained in mine]
+                column = f"test.{task['name']}.{metric}"
                 rows.append({"dataset": dataset, "task": task["name"], "architecture": arch, "metric": metric,
-                             "mean": mean, "std": std, "seeds": len(values),
+                             "mean": summary[f"{column}.mean"], "std": summary[f"{column}.std"],
+                             "seeds": len(values),
                              "values": " ".join(f"{v:.4f}" for v in values)})
     figure, axes = plt.subplots(1, len(DATASETS), figsize=(3.4 * len(DATASETS), 3.2))
     for axis, dataset in zip(axes, DATASETS):

@@ -30,7 +30,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import yaml
 
-from common import arguments, mean_std, read_config, run_grid, save
+from common import arguments, mean_std, read_config, run_runs, save
 from qmtl.data.synthetic_correlated import label_correlation, load_synthetic_correlated
 
 NAME = "f2_correlation"
@@ -55,7 +55,7 @@ def main() -> None:
     grid = QUICK if args.quick else FULL
     base = read_config("synthetic-correlated.yaml")
     tasks = [task["name"] for task in base["tasks"]]
-    settings = {}
+    settings: dict[str, dict[str, Any]] = {}
     for arch in ARCHITECTURES:
         overrides = {**grid["overrides"], "model.architecture": arch, "training.conflict_diagnostic": False}
         if arch != "qmoe":
@@ -63,13 +63,12 @@ def main() -> None:
         for rho in grid["correlations"]:
             settings[f"{arch},correlation={rho}"] = {**overrides, "data.options.correlation": rho}
     # The generation seed follows the run seed, so every seed is a fresh draw of the data.
-    results = [result for seed in grid["seeds"]
-               for result in run_grid(base, {label: {**overrides, "data.options.seed": seed}
-                                             for label, overrides in settings.items()}, [seed], args.runs)]
+    results = run_runs(base, [(label, {**overrides, "data.options.seed": seed}, seed)
+                              for seed in grid["seeds"] for label, overrides in settings.items()], args.runs)
     rows: list[dict[str, Any]] = []
     for arch in ARCHITECTURES:
         for rho in grid["correlations"]:
-            runs = [(path, final) for label, _, path, final in results if label == f"{arch},correlation={rho}"]
+            runs = [(t.path, t.final) for t in results if t.label == f"{arch},correlation={rho}"]
             per_task = {task: [final["test"][task]["mse"] for _, final in runs] for task in tasks}
             per_task["mean"] = [sum(values) / len(values) for values in zip(*per_task.values())]
             correlations = [measured_correlation(path) for path, _ in runs]

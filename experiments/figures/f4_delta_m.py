@@ -49,7 +49,7 @@ def main() -> None:
     settings = {"single_task": {**common, "model.architecture": "single_task"}}
     settings.update({label: {**common, **overrides} for label, overrides in strategies().items()})
     results = run_grid(base, settings, grid["seeds"], args.runs)
-    baseline = {seed: final["test"] for label, seed, _, final in results if label == "single_task"}
+    baseline = {t.seed: t.final["test"] for t in results if t.label == "single_task"}
 
     def scores(test: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
         return {task: {metric: values[metric] for metric in METRICS} for task, values in test.items()}
@@ -58,8 +58,8 @@ def main() -> None:
     for label in settings:
         if label == "single_task":
             continue
-        values = [delta_m(scores(final["test"]), scores(baseline[seed]), METRICS)
-                  for name, seed, _, final in results if name == label]
+        values = [delta_m(scores(t.final["test"]), scores(baseline[t.seed]), METRICS)
+                  for t in results if t.label == label]
         mean, std = mean_std(values)
         kind, strategy = label.split("=")
         rows.append({"kind": kind, "strategy": strategy, "delta_m_percent": mean, "std": std,

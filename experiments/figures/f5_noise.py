@@ -55,7 +55,7 @@ def main() -> None:
               **{f"tasks.{i}.observables": WORDS for i in range(len(base["tasks"]))}}
     settings = {"exact": {**common, **grid["train"], "device.name": "default.qubit"},
                 "noisy": {**common, **grid["train"], **NOISY}}
-    runs = {(label, seed): path for label, seed, path, _ in run_grid(base, settings, grid["seeds"], args.runs)}
+    runs = {(t.label, t.seed): t.path for t in run_grid(base, settings, grid["seeds"], args.runs)}
     tasks = [task["name"] for task in base["tasks"]]
     rows: list[dict[str, Any]] = []
 

@@ -43,8 +43,8 @@ def main() -> None:
         tasks = [task["name"] for task in base["tasks"]]
         label = setting.split(",")[0]
         config = {**overrides, **(QUICK if args.quick else FULL), "training.conflict_diagnostic": True}
-        (_, _, path, _), = run_grid(base, {label: config}, [0], args.runs)
-        records = RunDir(path).read_metrics()
+        trained, = run_grid(base, {label: config}, [0], args.runs / label)
+        records = RunDir(trained.path).read_metrics()
         epochs = [record["epoch"] for record in records]
         pairs = list(combinations(range(len(tasks)), 2))
         for record in records:

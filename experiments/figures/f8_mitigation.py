@@ -30,12 +30,12 @@ import numpy as np
 import torch
 
 from common import arguments, mean_std, read_config, run_grid, save
+from qmtl.devices.cost import executed_shots
 from qmtl.devices.spec import DeviceConfig, MitigationConfig
 from qmtl.devices.targets import resolve_target
-from qmtl.run import Run, load_run
 from qmtl.hardware.compare import exact_values, metrics_from_values
-from qmtl.devices.cost import executed_shots
 from qmtl.hardware.plan import EXACT_AER, assemble, plan_circuits, shared_circuit
+from qmtl.run import Run, load_run
 
 NAME = "f8_mitigation"
 BACKEND = "fake_manila"
@@ -102,8 +102,8 @@ def main() -> None:
     runs = run_grid(base, {"exact": overrides}, grid["seeds"], args.runs)
     rows: list[dict[str, Any]] = []
     pooled: dict[str, list[np.ndarray]] = {v: [] for v in VARIANTS}
-    for _, _, path, _ in runs:
-        seed_rows, errors = evaluate_variants(path, grid["shots"])
+    for trained in runs:
+        seed_rows, errors = evaluate_variants(trained.path, grid["shots"])
         rows += seed_rows
         for variant, error in errors.items():
             pooled[variant].append(error)
