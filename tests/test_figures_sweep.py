@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 import yaml
 
 from qmtl.cli import main
+from qmtl.errors import UserError
+from qmtl.sweep import mean_std, sweep_of_runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments" / "figures"))
 from common import run_grid  # noqa: E402
@@ -53,3 +57,26 @@ def test_figure_grid_and_qmtl_sweep_agree(tmp_path: Path, seeds: list[int],
                 assert figure_value == pytest.approx(cli_value, rel=1e-12, nan_ok=True)
             # one seed: no spread is known, NaN in both (not the 0.0 the figures once wrote)
             assert math.isnan(t.summary[f"{column}.std"]) == (len(seeds) == 1)
+
+
+def test_sweep_of_runs_names_runs_by_label_and_refuses_what_qmtl_sweep_refuses(tmp_path: Path) -> None:
+    sweep = sweep_of_runs("labels", TINY_RUN, [("fast", {"training.lr": 0.05}, 0), ("slow lr", {}, 1)], tmp_path)
+    fast, slow = (Path(run.path).name for run in sweep.runs)
+    # a label with characters unsafe in a folder name is made safe, with a hash that keeps it distinct
+    assert fast == "fast,seed=0" and re.fullmatch(r"slow_lr,seed=1-[0-9a-f]{8}", slow)
+    assert [run.config.seed for run in sweep.runs] == [0, 1] and sweep.override_keys == ["training.lr"]
+    with pytest.raises(UserError, match="expands to run 'fast,seed=0' twice"):
+        sweep_of_runs("twice", TINY_RUN, [("fast", {}, 0), ("fast", {"training.lr": 0.05}, 0)], tmp_path)
+    with pytest.raises(UserError, match="sweep 'bad', run fast,seed=0: .*training.lr"):
+        sweep_of_runs("bad", TINY_RUN, [("fast", {"training.lr": "quick"}, 0)], tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UserError, match="is a file"):
+        sweep_of_runs("file", TINY_RUN, [("fast", {}, 0)], tmp_path / "file")
+    assert not any(path.is_dir() for path in tmp_path.iterdir())  # nothing written before run_sweep
+
+
+def test_mean_std_is_the_sample_std_and_nan_for_one_value() -> None:
+    mean, std = mean_std([1.0, 2.0, 4.0])
+    assert mean == pytest.approx(7 / 3) and std == pytest.approx(statistics.stdev([1.0, 2.0, 4.0]))
+    mean, std = mean_std([0.5])
+    assert mean == 0.5 and math.isnan(std)
