@@ -26,7 +26,10 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 demo: $(STAMP)
 	$(VENV)/bin/qmtl train experiments/configs/digits.yaml --out runs/digits-demo --force
 
+# Lint first: it takes seconds, and a failure should not wait for the suite.
 test: $(STAMP)
+	$(VENV)/bin/ruff check qmtl tests experiments
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)

@@ -53,6 +53,10 @@ def z_word_signs(words: Sequence[str], n_qubits: int) -> torch.Tensor:
 class SharedCircuit(nn.Module):
     """Encoding + variational layers; ``forward(angles)`` -> ``(batch, len(observables))``."""
 
+    # Buffers, registered in __init__; declared so that type checkers know them as tensors.
+    signs: torch.Tensor | None
+    live: torch.Tensor
+
     def __init__(
         self,
         n_qubits: int,

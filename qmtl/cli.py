@@ -134,10 +134,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
+    from qmtl.devices.mitigation import build_config, parse_noise_factors
     from qmtl.hardware.submit import SubmitOptions, submit_run
     from qmtl.runlock import run_lock
-
-    from qmtl.devices.mitigation import build_config, parse_noise_factors
 
     factors = None if args.zne_noise_factors is None else parse_noise_factors(args.zne_noise_factors)
     mitigation = build_config(
@@ -197,8 +196,8 @@ def cmd_circuits_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from qmtl.sweep_executors import build_executor
     from qmtl.sweep import failure_table, load_sweep, run_sweep, summary_table
+    from qmtl.sweep_executors import build_executor
 
     sweep = load_sweep(args.sweep, args.out)
     with build_executor(args.executor, args.workers, args.address) as executor:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import reprlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,7 +71,7 @@ class DataConfig(_Section):
     options: dict[str, Any] = Field(default_factory=dict, description="loader-specific options")
 
     @model_validator(mode="after")
-    def _fractions(self) -> "DataConfig":
+    def _fractions(self) -> DataConfig:
         if self.val_fraction + self.test_fraction >= 0.9:
             raise ValueError(
                 "val_fraction + test_fraction leaves under 10% for training; lower them"
@@ -144,7 +145,7 @@ class TrainingConfig(_Section):
     )
 
     @model_validator(mode="after")
-    def _options_of_the_chosen_strategy(self) -> "TrainingConfig":
+    def _options_of_the_chosen_strategy(self) -> TrainingConfig:
         # Options of a strategy that does not run would be silently ignored.
         if self.aggregator_options and self.aggregator is None:
             raise ValueError("aggregator_options are set but no aggregator is; set training.aggregator "
@@ -169,7 +170,7 @@ class RunConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
 
     @model_validator(mode="after")
-    def _hardware_checkpoints(self) -> "RunConfig":
+    def _hardware_checkpoints(self) -> RunConfig:
         # QPU time is paid for: on hardware, losing one step's work to a crash is the most
         # a run may lose, so checkpoint after every step unless told otherwise.
         if self.device.name.startswith("ibm:") and self.training.checkpoint_every is None:
@@ -177,7 +178,7 @@ class RunConfig(_Section):
         return self
 
     @model_validator(mode="after")
-    def _check_wires(self) -> "RunConfig":
+    def _check_wires(self) -> RunConfig:
         names = [task.name for task in self.tasks]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -199,28 +200,29 @@ def clip(text: str) -> str:
     return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
 
 
-def _location(error: dict[str, Any]) -> str:
+def _location(error: Mapping[str, Any]) -> str:
     return clip(".".join(str(part) for part in error["loc"])) or "config"
 
 
 def _valid_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The valid keys of the section an error location points into."""
-    current: Any = model
+    current = model
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        field = current.model_fields.get(part)
         if field is None:
             return []
         annotation = field.annotation
         args = getattr(annotation, "__args__", ())
         candidates = [annotation, *args]
-        current = next(
+        section = next(
             (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
         )
-        if current is None:
+        if section is None:
             return []
-    return list(current.model_fields) if isinstance(current, type) else []
+        current = section
+    return list(current.model_fields)
 
 
 def short_repr(value: Any) -> str:

@@ -37,8 +37,8 @@ from qiskit.transpiler import PassManager
 
 from qmtl.checkpoint import atomic_write_text
 from qmtl.devices.compile import compile_tape, tape_angles
-from qmtl.errors import UserError
 from qmtl.devices.cost import circuit_resources
+from qmtl.errors import UserError
 from qmtl.hardware.plan import EXACT_AER, circuit_tapes, shared_circuit
 
 CONFIGS = Path("experiments/configs")

@@ -156,14 +156,16 @@ def reaches(operations: Sequence[qml.operation.Operator], position: int, measure
     rotation words (:func:`_generator`), computed here when not given."""
     if generators is None:
         generators = [_generator(op) for op in operations]
-    if generators[position] is None:
+    rotation = generators[position]
+    if rotation is None:
         return True
     observables = [pauli_word(word) for word in measured]
-    support = {generators[position]}
+    support = {rotation}
     for op, generator in zip(operations[position + 1:], generators[position + 1:]):
-        support = _through(support, op, generator)
-        if support is None or len(support) > MAX_SUPPORT:
+        after = _through(support, op, generator)
+        if after is None or len(after) > MAX_SUPPORT:
             return True
+        support = after
     return any(not word.commutes_with(observable) for word in support for observable in observables)
 
 
@@ -205,7 +207,7 @@ def live_angles(queue: Callable[[list[torch.Tensor], list[torch.Tensor]], object
     markers = angle_markers(shapes)
     masks = [
         torch.ones(tuple(shape), dtype=torch.bool)
-        if candidates is None or candidates[i] is None else candidates[i].clone()
+        if candidates is None or (given := candidates[i]) is None else given.clone()
         for i, shape in enumerate(shapes)
     ]
     n_markers = sum(m.numel() for m in markers)

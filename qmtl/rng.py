@@ -23,7 +23,8 @@ def seed_everything(seed: int) -> None:
 
 def rng_state() -> dict[str, Any]:
     """The three global generators' state, in tensors and ints that ``torch.save`` stores."""
-    numpy_state = np.random.get_state()
+    numpy_state = np.random.get_state(legacy=True)
+    assert isinstance(numpy_state, tuple)  # legacy=True: the MT19937 tuple, never the dict form
     return {
         "python": list(random.getstate()[1]),
         "python_pos": random.getstate()[2],

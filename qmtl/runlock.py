@@ -114,7 +114,7 @@ def _refusal(path: Path) -> UserError:
     holder = _current_holder(path)
     who = holder.describe() if holder is not None else "another process"
     here = holder is not None and holder.host == socket.gethostname()
-    pid = f" (kill {holder.pid})" if here else ""
+    pid = f" (kill {holder.pid})" if here and holder is not None else ""
     return UserError(
         f"'{path}' is in use by {who}; only one qmtl command may write a run directory at a time: "
         f"wait for it to finish or stop it{pid}, then run this command again"

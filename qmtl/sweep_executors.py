@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from qmtl.errors import UserError
 
@@ -46,7 +46,7 @@ class Executor(abc.ABC):
     def close(self) -> None:
         """Release workers (and cancel calls not yet started)."""
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -110,7 +110,8 @@ class LocalExecutor(Executor):
             return self._pool.submit(fn, item, attempt)
 
     def wait_one(self, handles: Sequence[Hashable]) -> Future:
-        done, _ = wait(handles, return_when=FIRST_COMPLETED)
+        # The handles are this executor's own submit() results: futures.
+        done, _ = wait(cast(Sequence[Future], handles), return_when=FIRST_COMPLETED)
         return next(iter(done))
 
     def result(self, handle: Hashable) -> Any:
@@ -160,7 +161,7 @@ class RayExecutor(Executor):
 
     def result(self, handle: Hashable) -> Any:
         try:
-            return self._ray.get(handle)
+            return self._ray.get(cast(Any, handle))  # one of this executor's ObjectRefs
         except self._ray.exceptions.RayTaskError as error:
             # Report the run's own exception, not Ray's wrapper with its remote traceback.
             raise (error.cause or error) from None

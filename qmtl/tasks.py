@@ -50,7 +50,7 @@ class TaskConfig(BaseModel):
         return words
 
     @model_validator(mode="after")
-    def _check_kind(self) -> "TaskConfig":
+    def _check_kind(self) -> TaskConfig:
         if self.kind == "multiclass" and self.classes is None:
             raise ValueError(f"task '{self.name}': a multiclass task needs 'classes' (e.g. classes: 10)")
         if self.kind != "multiclass" and self.classes is not None:

@@ -14,6 +14,7 @@ step is identified by (epoch, position) and a resumed run replays the same batch
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -42,7 +43,6 @@ from qmtl.runlock import run_lock
 from qmtl.secrets import redact
 from qmtl.strategies import MultiTaskStrategy, build_strategy
 from qmtl.strategies.conflict import task_gradient_cosines
-from qmtl.tasks import TaskConfig
 
 #: Regression targets beyond this overflow float32 when squared (sqrt of float32's max is 1.8e19).
 REGRESSION_TARGET_OVERFLOW = 1e18
@@ -118,7 +118,7 @@ class Trainer:
         self.state = TrainingState()
         self.best_model_state = copy.deepcopy(self.model.state_dict())
         self.model_config = model_defining_config(config)
-        self.logger = None
+        self.logger: logging.Logger  # set by run(), which opens the run directory
         self.resumed = False
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -218,7 +218,7 @@ class Trainer:
         return (f"the model's outputs overflowed; lower the learning rate (training.lr is "
                 f"{self.config.training.lr:g}) or rescale the features")
 
-    def _diverged(self, what: str, cause: str, step: int | None = None) -> "TrainingDiverged":
+    def _diverged(self, what: str, cause: str, step: int | None = None) -> TrainingDiverged:
         epoch = self.state.epoch + 1
         step = self.state.global_step + 1 if step is None else step
         return TrainingDiverged(
@@ -253,7 +253,7 @@ class Trainer:
                 weighted_steps += 1
             self.state.step_in_epoch += 1
             self.state.global_step += 1
-            bar.set_postfix({t.name: f"{float(l):.3f}" for t, l in zip(self.tasks, losses)})
+            bar.set_postfix({t.name: f"{float(loss):.3f}" for t, loss in zip(self.tasks, losses)})
             if cfg.checkpoint_every and self.state.global_step % cfg.checkpoint_every == 0:
                 self.save()
             if self.on_step is not None:
@@ -265,7 +265,7 @@ class Trainer:
         self.strategy.end_epoch(mean_losses)
         self._epoch_weights = ({t.name: float(w) for t, w in zip(self.tasks, weight_sums / weighted_steps)}
                                if weighted_steps else None)
-        return {t.name: float(l) for t, l in zip(self.tasks, mean_losses)}
+        return {t.name: float(loss) for t, loss in zip(self.tasks, mean_losses)}
 
     def run(self, resume: bool = False) -> dict[str, Any]:
         """Train to the end (or early stop), as the run directory's only writer.
@@ -356,7 +356,7 @@ class Trainer:
 
     def finish(self, wall_time: float) -> dict[str, Any]:
         self.model.load_state_dict(self.best_model_state)
-        final = {
+        final: dict[str, Any] = {
             "test": evaluate(self.model, self.data.test, self.tasks),
             "val": evaluate(self.model, self.data.val, self.tasks),
             "parameters": self.model.parameter_counts(),

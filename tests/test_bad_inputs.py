@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from tiny_configs import TINY
 
 from qmtl.cli import main
-
-from tiny_configs import TINY
 
 Case = Callable[[Path], list[str]]
 

@@ -21,12 +21,10 @@ from typing import Any
 
 import pytest
 import yaml
+from tiny_configs import TINY
 
 from qmtl.cli import main
 from qmtl.config import MAX_EXPANDED_VALUES, apply_override, load_config, validate_config
-from qmtl.errors import UserError
-
-from tiny_configs import TINY
 
 Case = Callable[[Path], list[str]]
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tiny_configs import TINY
 
 from qmtl.cli import main
-
-from tiny_configs import TINY
 
 CASES = {
     "soft-sharing penalty kind": ({"model": {"architecture": "soft_sharing", "options": {"penalty_kind": "cos"}}},

@@ -19,14 +19,13 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from tiny_configs import TINY
 
 from qmtl.cli import main
 from qmtl.config import DataConfig
 from qmtl.data import load_data
 from qmtl.data.base import RawData, prepare, split_sizes
 from qmtl.tasks import TaskConfig
-
-from tiny_configs import TINY
 
 Case = Callable[[Path], list[str]]
 
@@ -133,7 +132,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "data.path missing": (lambda tmp: _argv(tmp, {"name": "csv", "path": str(tmp / "nope.csv")}), "does not exist"),
     "data.path a device": (lambda tmp: _argv(tmp, {"name": "csv", "path": "/dev/zero"}), "is not a regular file"),
     "npz data.path a device": (lambda tmp: _argv(tmp, {"name": "npz", "path": "/dev/null"}), "is not a regular file"),
-    "csv not UTF-8": (csv_case("a,b,label\n".encode() + "caf\xe9,1,0\n".encode("latin-1") * ROWS), "is not UTF-8 text"),
+    "csv not UTF-8": (csv_case(b"a,b,label\n" + "caf\xe9,1,0\n".encode("latin-1") * ROWS), "is not UTF-8 text"),
     "csv with a NUL byte": (csv_case(GOOD_CSV.replace("0.3,1", "0.3\x00,1", 1)), "line 3 holds '0.3\\x00', not a number"),
     "csv binary file": (csv_case(b"PK\x03\x04\x00\x00\xff\xfe\x00\x01" * 50), "is not UTF-8 text"),
     "csv giant field": (csv_case("a,b,label\n" + "1" * 200_000 + ",1,0\n" + GOOD_CSV.split("\n", 1)[1]), "field larger"),

@@ -25,12 +25,11 @@ from typing import Any
 
 import pytest
 import yaml
+from tiny_configs import TINY
 
 from qmtl.cli import main
 from qmtl.hardware import jobs
 from qmtl.runlock import LOCK_FILES
-
-from tiny_configs import TINY
 
 
 @dataclass

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
-
 from tiny_configs import TINY
 
 from qmtl.cli import main

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from tiny_configs import TINY
 
 from qmtl.cli import main
 from qmtl.errors import UserError
 from qmtl.registry import aggregator_availability, describe
 from qmtl.strategies import build_strategy
-
-from tiny_configs import TINY
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 

@@ -12,7 +12,6 @@ import sys
 import time
 
 import torch
-
 from tiny_configs import interrupted_run
 
 from qmtl.cli import main
@@ -42,7 +41,7 @@ def test_sigkill_at_five_random_moments_then_resume_is_bit_identical(tiny_config
     command = [sys.executable, "-m", "qmtl.cli", "train", "--quiet"]
     moments = random.Random(2026)
     interrupted = 0
-    for attempt in range(5):
+    for _attempt in range(5):
         argv = [*command, "--resume", str(run.path)] if run.config.exists() else [*command, str(config), "--out", str(run.path)]
         process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120

@@ -11,10 +11,9 @@ from typing import Any
 
 import torch
 import yaml
+from tiny_configs import TINY
 
 from qmtl.cli import main
-
-from tiny_configs import TINY
 
 
 def _tiny(**training: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from tiny_configs import TINY
 
 from qmtl.cli import main

@@ -10,9 +10,9 @@ import yaml
 
 from qmtl.cli import main
 from qmtl.errors import UserError
-from qmtl.sweep_executors import LocalExecutor, build_executor
 from qmtl.rundir import RunDir
 from qmtl.sweep import load_sweep, run_name, run_sweep
+from qmtl.sweep_executors import LocalExecutor, build_executor
 
 # 60 digits, 2 qubits, 1 layer, 1 epoch: a run takes about a second.
 TINY_RUN = {

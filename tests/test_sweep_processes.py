@@ -12,7 +12,6 @@ import time
 import psutil
 import pytest
 import yaml
-
 from tiny_configs import TINY
 
 from qmtl.rundir import RunDir

@@ -2,7 +2,6 @@ import json
 
 import pytest
 import torch
-
 from tiny_configs import interrupted_run
 
 from qmtl.config import validate_config

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from tiny_configs import interrupted_run
 
 from qmtl.cli import main

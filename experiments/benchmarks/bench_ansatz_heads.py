@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 import pennylane as qml
 import torch
+from timing import interleaved_times
 
 from qmtl.ansatz import ANSATZE
 from qmtl.architectures import build_model
 from qmtl.config import validate_config
-from timing import interleaved_times
 
 QUBITS, SHARED_LAYERS, HEAD_LAYERS, BATCH, FEATURES, HIDDEN = 8, 4, 1, 64, 64, 32
 WORDS = [f"Z{i}" for i in range(QUBITS)]

@@ -18,10 +18,10 @@ from collections.abc import Callable
 
 import pennylane as qml
 import torch
+from timing import interleaved_times
 
 from qmtl.architectures import build_model
 from qmtl.config import validate_config
-from timing import interleaved_times
 
 CLASSES = (10, 2, 2)
 BATCH, FEATURES, HIDDEN, LAYERS = 64, 64, 32, 3

@@ -49,7 +49,7 @@ class AnsatzBlock(TaskBlock):
     def initial(self, n_angles: int) -> torch.Tensor:
         return uniform_angles(n_angles)
 
-    def apply(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
+    def queue_gates(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
         variational_layers(self.ansatz, weights, angles, self.wires, self.rotation, self.reupload,
                            first_layer=self.first_layer, live=live)
 

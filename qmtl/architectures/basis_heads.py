@@ -53,7 +53,7 @@ class BasisBlock(TaskBlock):
     def initial(self, n_angles: int) -> torch.Tensor:
         return torch.zeros(n_angles)
 
-    def apply(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
+    def queue_gates(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
         ROTATION_LAYER.apply_layer(weights, self.all_wires, 0, live)
 
 

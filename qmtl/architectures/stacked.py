@@ -29,6 +29,10 @@ from qmtl.observables import canonical_word, to_observable
 class StackedCircuits(nn.Module):
     """``forward(angles)``: ``(K, batch, n_qubits)`` -> ``(K, batch, len(observables))``."""
 
+    # Buffers, registered in __init__; declared so that type checkers know them as tensors.
+    live: torch.Tensor
+    queued: torch.Tensor
+
     def __init__(
         self, n_circuits: int, n_qubits: int, ansatz: Ansatz, layers: int, observables: Sequence[str],
         device: qml.devices.Device, diff_method: str, rotation: str = "Y", reupload: bool = False,

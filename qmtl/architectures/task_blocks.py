@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from typing import cast
 
 import pennylane as qml
 import torch
@@ -47,6 +48,10 @@ class TaskBlock(nn.Module, abc.ABC):
     :meth:`allocate`, which creates the parameter ``weights`` of the live angles only.
     """
 
+    # Buffers, registered in __init__ and allocate; declared so that type checkers know them as tensors.
+    candidates: torch.Tensor
+    live: torch.Tensor
+
     def __init__(self, layout: Sequence[int], candidates: torch.Tensor | None = None) -> None:
         super().__init__()
         self.layout = tuple(layout)
@@ -58,7 +63,7 @@ class TaskBlock(nn.Module, abc.ABC):
         """Initial values of ``n_angles`` live angles."""
 
     @abc.abstractmethod
-    def apply(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
+    def queue_gates(self, weights: torch.Tensor, angles: torch.Tensor, live: torch.Tensor) -> None:
         """Queue the block's gates whose ``live`` entry is set, for full-layout ``weights``
         (leading broadcast dimension allowed); ``angles`` are the encoded inputs, for blocks
         that re-upload them."""
@@ -75,6 +80,11 @@ class TaskBlock(nn.Module, abc.ABC):
 
 class TaskBlockCircuit(nn.Module):
     """``forward(angles)`` -> per task, ``(batch, len(words_t))`` expectation values."""
+
+    # Buffers, registered in __init__; declared so that type checkers know them as tensors.
+    live: torch.Tensor
+    block_queued: torch.Tensor
+    signs: torch.Tensor | None
 
     def __init__(
         self, n_qubits: int, ansatz: Ansatz, layers: int, blocks: Sequence[TaskBlock],
@@ -95,7 +105,7 @@ class TaskBlockCircuit(nn.Module):
             def queue(markers: list[torch.Tensor], masks: list[torch.Tensor], block: TaskBlock = block) -> None:
                 data = data_angles(n_qubits)
                 variational_layers(ansatz, markers[0], data, self.wires, rotation, reupload, live=masks[0])
-                block.apply(markers[1], data, masks[1])
+                block.queue_gates(markers[1], data, masks[1])
             prefix, own = live_angles(queue, [shape, block.layout], words, [None, block.candidates])
             prefix_live |= prefix
             block_live.append(own)
@@ -123,6 +133,10 @@ class TaskBlockCircuit(nn.Module):
         )
         refuse_other_layouts(self)
 
+    def _task_blocks(self) -> list[TaskBlock]:
+        """The blocks, typed as such: iterating an ``nn.ModuleList`` gives plain Modules."""
+        return cast(list[TaskBlock], list(self.blocks))
+
     def _prefix(self, angles: torch.Tensor) -> None:
         variational_layers(self.ansatz, expand(self.weights, self.live), angles, self.wires, self.rotation,
                            self.reupload, live=self.live)
@@ -134,7 +148,7 @@ class TaskBlockCircuit(nn.Module):
     def _stacked_blocks(self, states: torch.Tensor, weights: torch.Tensor, angles: torch.Tensor) -> list:
         # The prefix state is already normalised: skip StatePrep's renormalisation.
         qml.StatePrep(states, wires=self.wires, normalize=False)
-        self.blocks[0].apply(weights, angles, self.block_queued)
+        self._task_blocks()[0].queue_gates(weights, angles, self.block_queued)
         if self.signs is not None:
             return qml.probs(wires=self.wires)
         return [qml.expval(to_observable(word)) for word in self.words]
@@ -146,7 +160,7 @@ class TaskBlockCircuit(nn.Module):
     def _shared_prefix(self, angles: torch.Tensor) -> list[torch.Tensor]:
         n_tasks, batch = len(self.blocks), angles.shape[0]
         states = self.prefix_state(angles).repeat(n_tasks, 1)
-        weights = torch.stack([block.angles() for block in self.blocks]).repeat_interleave(batch, dim=0)
+        weights = torch.stack([block.angles() for block in self._task_blocks()]).repeat_interleave(batch, dim=0)
         results = self.stacked_blocks(states, weights, angles.repeat(n_tasks, 1))
         if self.signs is not None:
             values = results @ self.signs.to(results.dtype)
@@ -157,10 +171,10 @@ class TaskBlockCircuit(nn.Module):
 
     def _full_circuits(self, angles: torch.Tensor) -> list[torch.Tensor]:
         tapes = []
-        for block, words in zip(self.blocks, self.task_words):
+        for block, words in zip(self._task_blocks(), self.task_words):
             with qml.queuing.AnnotatedQueue() as queue:
                 self._prefix(angles)
-                block.apply(block.angles(), angles, block.live)
+                block.queue_gates(block.angles(), angles, block.live)
                 for word in words:
                     qml.expval(to_observable(word))
             tapes.append(qml.tape.QuantumScript.from_queue(queue))

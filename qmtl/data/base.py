@@ -67,7 +67,7 @@ class Split:
     def __len__(self) -> int:
         return len(next(iter(self.targets.values())))
 
-    def subset(self, index: torch.Tensor) -> "Split":
+    def subset(self, index: torch.Tensor) -> Split:
         if isinstance(self.features, dict):
             features: TensorFeatures = {k: v[index] for k, v in self.features.items()}
         else:
@@ -99,8 +99,8 @@ def check_data_file(path: Path, kind: str) -> None:
 
 def _modalities(raw: RawData) -> dict[str, tuple[np.ndarray, list[str]]]:
     if isinstance(raw.features, dict):
-        names = raw.feature_names if isinstance(raw.feature_names, dict) else {}
-        return {k: (v, list(names.get(k, [f"{k}[{i}]" for i in range(v.shape[1])]))) for k, v in raw.features.items()}
+        named = raw.feature_names if isinstance(raw.feature_names, dict) else {}
+        return {k: (v, list(named.get(k, [f"{k}[{i}]" for i in range(v.shape[1])]))) for k, v in raw.features.items()}
     names = raw.feature_names if isinstance(raw.feature_names, list) else []
     return {"features": (raw.features, names)}
 

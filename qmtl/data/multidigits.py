@@ -46,8 +46,8 @@ def load_multidigits(options: dict[str, Any]) -> RawData:
     if not isinstance(options.get("modalities", False), bool):
         raise UserError(f"data.options.modalities for '{NAME}' must be true or false, got {options['modalities']!r}")
     if options.get("modalities"):
-        names = {side: [f"{side}_pixel_{r}_{c}" for r in range(8) for c in range(8)] for side in ("left", "right")}
-        return RawData({"left": images[left], "right": images[right]}, targets, names, source)
+        side_names = {side: [f"{side}_pixel_{r}_{c}" for r in range(8) for c in range(8)] for side in ("left", "right")}
+        return RawData({"left": images[left], "right": images[right]}, targets, side_names, source)
     # Row-major 8x16 image: row r is left row r followed by right row r.
     pairs = np.concatenate([images[left].reshape(n, 8, 8), images[right].reshape(n, 8, 8)], axis=2)
     names = [f"pixel_{r}_{c}" for r in range(8) for c in range(16)]

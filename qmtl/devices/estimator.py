@@ -17,16 +17,16 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pydantic
 import torch
 from pennylane.devices import Device, ExecutionConfig
 from pennylane.devices.modifiers import simulator_tracking, single_tape_support
-from pennylane.measurements import Shots
-from pennylane.math import Interface
 from pennylane.devices.preprocess import decompose, null_postprocessing, validate_device_wires
+from pennylane.math import Interface
+from pennylane.measurements import Shots
 from pennylane.tape import QuantumScript, QuantumScriptBatch
 from pennylane.transforms import broadcast_expand
 from pennylane.transforms.core import CompilePipeline, transform
@@ -41,13 +41,13 @@ from qmtl.devices.compile import (
     structure_key,
     tape_angles,
 )
+from qmtl.devices.cost import circuit_duration, estimate_qpu_seconds, measurement_bases, shots_for
 from qmtl.devices.refusal import DeviceRefusal
 from qmtl.devices.sampling import ShotSampledEstimator, active_qubits
 from qmtl.devices.shift import shift_rows, split_values
 from qmtl.devices.spec import DeviceConfig
 from qmtl.devices.targets import Target, estimator_precision, resolve_target
 from qmtl.errors import RunStopped, UserError, nearest
-from qmtl.devices.cost import circuit_duration, estimate_qpu_seconds, measurement_bases, shots_for
 
 
 @transform
@@ -244,7 +244,7 @@ class EstimatorDevice(Device):
         Tapes sharing a circuit structure and a precision become rows of one PUB; each entry
         of a shot vector is its own PUB (with its own precision) in the same call.
         """
-        groups: dict[Hashable, list[tuple[int, int]]] = {}  # -> (tape, shot entry)
+        groups: dict[tuple[Hashable, float | None], list[tuple[int, int]]] = {}  # -> (tape, shot entry)
         row_blocks, shifted, entries = [], [], []
         for i, tape in enumerate(tapes):
             key = structure_key(tape)
@@ -301,13 +301,15 @@ class EstimatorDevice(Device):
                            if (pub[3] if len(pub) > 3 else None) == precision]
                 for i, values in zip(members, self._run([pubs[i] for i in members])):
                     evs[i] = values
-            return evs
+            return cast(list[np.ndarray], evs)  # every pub is in one precision's members
         limit = self.target.max_rows_per_call
         if limit is None:
             return self._submit(pubs)
         pieces = [(p, start, min(start + limit, len(pub[2])))
                   for p, pub in enumerate(pubs) for start in range(0, len(pub[2]), limit)]
-        calls, current, size = [], [], 0
+        calls: list[list[tuple[int, int, int]]] = []
+        current: list[tuple[int, int, int]] = []
+        size = 0
         for piece in pieces:
             if current and size + piece[2] - piece[1] > limit:
                 calls.append(current)
@@ -319,8 +321,8 @@ class EstimatorDevice(Device):
         for call in calls:
             results = self._submit([(pubs[p][0], pubs[p][1], pubs[p][2][a:b], *pubs[p][3:])
                                     for p, a, b in call])
-            for (p, _, _), evs in zip(call, results):
-                parts[p].append(evs)
+            for (p, _, _), values in zip(call, results):
+                parts[p].append(values)
         return [np.concatenate(part, axis=-1) for part in parts]
 
     def _submit(self, pubs: list) -> list[np.ndarray]:

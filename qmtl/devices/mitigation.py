@@ -157,7 +157,7 @@ def build_config(techniques: Sequence[str], **settings: Any) -> MitigationConfig
                             "--mitigation zne (or --mitigation readout for --randomizations)")
         return None
     try:
-        config = MitigationConfig(techniques=chosen, **given)
+        config = MitigationConfig.model_validate({"techniques": chosen, **given})
     except ValidationError as error:
         first = error.errors()[0]
         flag = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "--mitigation"

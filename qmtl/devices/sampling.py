@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from qiskit.primitives import PrimitiveResult, PubResult
 from qiskit import QuantumCircuit
+from qiskit.primitives import PrimitiveResult, PubResult
 from qiskit.primitives.containers import DataBin
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import Pauli, SparsePauliOp
@@ -106,17 +106,19 @@ class ShotSampledEstimator(AerEstimatorV2):
                 sums.extend(moment.group_sums)
             sums.append(moment.square)
         exact = self._exact_values(pub, sums)
-        means, variances, slot = [], [], 0
+        observable_means: list[np.ndarray] = []
+        variances: list[np.ndarray] = []
+        slot = 0
         for moment in moments:
             groups = len(moment.group_sums)
             mean = exact[slot]
             group_means = exact[slot + 1:slot + 1 + groups] if groups > 1 else exact[slot][None]
             square = exact[slot + 1 + (groups if groups > 1 else 0)]
-            means.append(mean)
+            observable_means.append(mean)
             variances.append(np.maximum(square - np.square(group_means).sum(axis=0), 0.0))
             slot += 2 + (groups if groups > 1 else 0)
         stds = pub.precision * np.sqrt(np.stack(variances))
-        return self._pub_result(pub, rng.normal(np.stack(means), stds), stds)
+        return self._pub_result(pub, np.asarray(rng.normal(np.stack(observable_means), stds)), stds)
 
     @staticmethod
     def _pub_result(pub: EstimatorPub, evs: np.ndarray, stds: np.ndarray) -> PubResult:

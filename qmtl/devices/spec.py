@@ -66,7 +66,7 @@ class MitigationConfig(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _distinct(self) -> "MitigationConfig":
+    def _distinct(self) -> MitigationConfig:
         if len(set(self.techniques)) != len(self.techniques):
             raise ValueError(f"mitigation techniques {list(self.techniques)} repeat a name; "
                              "list each technique once")
@@ -105,7 +105,7 @@ class DeviceConfig(BaseModel):
     or ``{techniques: [zne], zne_noise_factors: [1, 2, 3]}``; ``None`` means unmitigated."""
 
     @model_validator(mode="after")
-    def _mitigation_needs_runtime(self) -> "DeviceConfig":
+    def _mitigation_needs_runtime(self) -> DeviceConfig:
         if self.mitigation is not None and self.mitigation.techniques and not (
                 self.name.startswith(("fake_", "ibm:"))):
             raise ValueError(

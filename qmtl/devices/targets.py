@@ -27,12 +27,11 @@ Shots and precision are related by the Runtime convention ``precision = 1/sqrt(s
 from __future__ import annotations
 
 import math
-
-import numpy as np
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import numpy as np
 from qiskit.primitives import BaseEstimatorV2
 from qiskit.transpiler import PassManager
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
@@ -91,14 +90,15 @@ class Target:
 
 
 @cache
-def _fake_backend_classes() -> dict[str, type]:
+def _fake_backend_classes() -> dict[str, type[Any]]:
     # Importing the fake provider takes seconds; do it only when a fake name is needed.
     from qiskit_ibm_runtime import fake_provider
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
     classes = (getattr(fake_provider, n) for n in dir(fake_provider) if n.startswith("Fake"))
     return {
-        cls.backend_name: cls
+        # qiskit-ibm-runtime is untyped, so issubclass does not narrow cls to FakeBackendV2.
+        cls.backend_name: cls  # type: ignore[attr-defined]
         for cls in classes
         if isinstance(cls, type) and issubclass(cls, FakeBackendV2)
         and getattr(cls, "backend_name", None)

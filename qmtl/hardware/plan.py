@@ -24,9 +24,9 @@ from qiskit.transpiler import PassManager
 
 from qmtl.circuit import SharedCircuit
 from qmtl.devices.compile import CompiledCircuit, compile_tape, structure_key, tape_angles
+from qmtl.devices.cost import Resources, circuit_resources, measurement_bases
 from qmtl.errors import UserError
 from qmtl.protocols import SharedCircuitModel
-from qmtl.devices.cost import Resources, circuit_resources, measurement_bases
 
 EXACT_AER = ["device.name=aer", "device.shots=null", "device.precision=null",
              "device.noise=null", "device.qpu_budget_seconds=null", "device.mitigation=null"]

@@ -33,10 +33,17 @@ from qmtl.devices.targets import IBM_PREFIX, resolve_target
 from qmtl.errors import UserError
 from qmtl.hardware import compare, jobs
 from qmtl.hardware.backends import HardwareBackend, open_backend
-from qmtl.hardware.ledger import FAILED, NOT_SENT, SENDING, CorruptResult, Ledger, \
-    check_result, format_table, result_shape
-from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, \
-    shared_circuit, work_key
+from qmtl.hardware.ledger import (
+    FAILED,
+    NOT_SENT,
+    SENDING,
+    CorruptResult,
+    Ledger,
+    check_result,
+    format_table,
+    result_shape,
+)
+from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, shared_circuit, work_key
 from qmtl.rundir import RunDir
 from qmtl.secrets import redact
 
@@ -372,8 +379,8 @@ class _Runner:
                             f"({type(exc).__name__}: {exc}); it may still be running, so "
                             f"nothing was sent again; run '{self.again}' again to keep "
                             "waiting for it")) from exc
-                    self._write(lambda: self.ledger.update(entry, status,
-                                                           f"{type(exc).__name__}: {exc}"),
+                    reason = f"{type(exc).__name__}: {exc}"
+                    self._write(lambda: self.ledger.update(entry, status, reason),
                                 "nothing was sent again")
                 else:
                     done = (f"job {entry['job_id']} finished but its result is not stored; the "

@@ -95,7 +95,9 @@ def _unwrap(annotation: Any) -> Any:
 
 def value_range(field: FieldInfo) -> str:
     """The field's range as an interval, e.g. ``(0, ∞)`` or ``[0, 1)``; ``–`` when unbounded."""
-    low, high, low_open, high_open = None, None, True, True
+    low: Any = None
+    high: Any = None
+    low_open, high_open = True, True
     metadata = [*field.metadata]
     item = typing.get_args(_unwrap(field.annotation))
     if typing.get_origin(_unwrap(field.annotation)) is list and typing.get_origin(item[0]) is Annotated:

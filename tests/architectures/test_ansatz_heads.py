@@ -1,7 +1,6 @@
 import pennylane as qml
 import pytest
 import torch
-
 from architecture_models import FEATURES
 
 from qmtl.architectures import build_model
@@ -37,7 +36,7 @@ def test_shared_prefix_equals_per_task_full_circuits(make_model, tiny_config, ar
     for name in outputs_fast:
         assert outputs_fast[name].dtype == torch.float64
         assert torch.allclose(outputs_fast[name], outputs_full[name], atol=1e-6, rtol=0)
-    for model, outputs in ((fast, outputs_fast), (full, outputs_full)):
+    for _model, outputs in ((fast, outputs_fast), (full, outputs_full)):
         torch.manual_seed(1)
         sum((o * torch.randn_like(o)).sum() for o in outputs.values()).backward()
     for (name, p_fast), p_full in zip(fast.named_parameters(), full.parameters()):

@@ -1,8 +1,8 @@
 import pennylane as qml
 import pytest
 import torch
-
 from architecture_models import FEATURES
+
 from qmtl.errors import UserError
 
 

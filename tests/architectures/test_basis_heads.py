@@ -1,6 +1,6 @@
 import torch
-
 from architecture_models import FEATURES
+
 from qmtl.lightcone import expand
 
 

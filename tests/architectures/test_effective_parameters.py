@@ -5,8 +5,8 @@ from __future__ import annotations
 import pennylane as qml
 import pytest
 import torch
-
 from architecture_models import FEATURES
+
 from qmtl.ansatz import get_ansatz
 from qmtl.architectures import ARCHITECTURES
 from qmtl.circuit import SharedCircuit

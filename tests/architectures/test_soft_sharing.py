@@ -2,8 +2,8 @@ import math
 
 import pytest
 import torch
-
 from architecture_models import FEATURES
+
 from qmtl.errors import UserError
 
 

@@ -57,7 +57,7 @@ def test_autograd_grad_and_jacobian():
     x = pnp.array(ANGLE, requires_grad=True)
     np.testing.assert_allclose(qml.grad(rx_circuit(device))(x), -np.sin(ANGLE), atol=1e-12)
     args = (x, pnp.array(0.4, requires_grad=True))
-    jacobians = [qml.jacobian(lambda *v: qml.math.stack(qml.QNode(two_outputs, dev)(*v)))(*args)
+    jacobians = [qml.jacobian(lambda *v, dev=dev: qml.math.stack(qml.QNode(two_outputs, dev)(*v)))(*args)
                  for dev in (device, qml.device("default.qubit", wires=2))]
     np.testing.assert_allclose(jacobians[0], jacobians[1], atol=1e-12)
     assert np.abs(jacobians[1]).min() > 0.1  # every entry is a real check

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tiny_configs import TINY
 
 from qmtl.cli import main
 from qmtl.hardware import jobs
 from qmtl.runlock import LOCK_FILES
-from tiny_configs import TINY
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qmtl.cli import main
 from qmtl.errors import UserError
-from qmtl.run import load_run
 from qmtl.export import bound_circuit, check_catalogue, parametrised_circuit, write_catalogue
 from qmtl.hardware.plan import EXACT_AER
+from qmtl.run import load_run
 
 REPO = Path(__file__).resolve().parents[2]
 

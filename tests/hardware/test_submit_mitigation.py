@@ -20,9 +20,9 @@ from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
 from qmtl.cli import main
 from qmtl.devices import build_device
-from qmtl.devices.spec import DeviceConfig, MitigationConfig
 from qmtl.devices.cost import executed_shots
 from qmtl.devices.mitigation import estimator_options
+from qmtl.devices.spec import DeviceConfig, MitigationConfig
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "devices"))
 from device_circuits import N_QUBITS, make_circuit, random_inputs  # noqa: E402

@@ -8,8 +8,8 @@ import pytest
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
 from qmtl.cli import main
-from qmtl.devices.spec import MitigationConfig
 from qmtl.devices.cost import estimate_qpu_seconds
+from qmtl.devices.spec import MitigationConfig
 
 
 def _run(capsys, argv):

@@ -8,9 +8,8 @@ import pytest
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
 from qmtl.cli import main
-from qmtl.devices import targets
+from qmtl.devices import account, targets
 from qmtl.errors import UserError
-from qmtl.devices import account
 from qmtl.hardware import jobs
 from qmtl.hardware.submit import MAX_ATTEMPTS, SubmitOptions, submit_run
 

@@ -13,23 +13,22 @@ import errno
 import json
 import shutil
 from collections import Counter
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import yaml
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+from tiny_configs import TINY
 
 from qmtl import checkpoint
 from qmtl.cli import main
-from qmtl.devices import targets
-from qmtl.devices import account
+from qmtl.devices import account, targets
 from qmtl.hardware import compare, jobs, submit
 from qmtl.hardware.ledger import CorruptResult, Ledger, jobs_table
 from qmtl.hardware.submit import SubmitOptions, submit_run
-from tiny_configs import TINY
 
 SHOTS, ROWS_PER_JOB = 200, 10  # 20 test examples: two jobs
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import torch
+from strategy_toys import linear_losses
 
 from qmtl.strategies import build_strategy
-from strategy_toys import linear_losses
 
 
 def _aggregate(name: str, gradients: torch.Tensor, options: dict | None = None) -> torch.Tensor:

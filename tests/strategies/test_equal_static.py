@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import torch
+from strategy_toys import make_tiny_hybrid
 
 from qmtl.strategies import build_strategy
-from strategy_toys import make_tiny_hybrid
 
 
 def _reference_grads(weights: torch.Tensor) -> list[torch.Tensor]:

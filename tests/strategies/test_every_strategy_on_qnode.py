@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 import torch
+from strategy_toys import TinyHybrid, make_tiny_hybrid
 
 from qmtl.strategies import AGGREGATORS, WEIGHTINGS, MultiTaskStrategy, build_strategy
-from strategy_toys import TinyHybrid, make_tiny_hybrid
 
 OPTIONS: dict[str, dict[str, Any]] = {"static": {"weights": [1.0, 0.5, 2.0]}}
 # Their running statistics live in torchjd objects without a state API (documented caveat).

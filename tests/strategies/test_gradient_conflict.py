@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import torch
+from strategy_toys import linear_losses, make_tiny_hybrid
 
 from qmtl.strategies import task_gradient_cosines
-from strategy_toys import linear_losses, make_tiny_hybrid
 
 
 def test_identical_and_opposite_gradients() -> None:

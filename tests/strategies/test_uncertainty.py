@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from qmtl.strategies import build_strategy
-
-
-import pytest
-
 from qmtl.errors import UserError
+from qmtl.strategies import build_strategy
 
 
 @pytest.mark.parametrize(("form", "scale"), [("kendall", 0.5), ("doubled", 1.0)])

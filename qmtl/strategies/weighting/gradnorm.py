@@ -35,7 +35,7 @@ weights, default 0.025), ``initial_loss``.  The weights have their own optimizer
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import torch
 from pydantic import Field
@@ -99,7 +99,8 @@ class GradNormWeighting(MultiTaskStrategy):
     def _update_weights(self, losses: torch.Tensor, jacobians: Sequence[torch.Tensor]) -> None:
         if self._initial_losses is None:
             self._initial_losses = losses.clone()
-        norms = sum(j.reshape(j.shape[0], -1).pow(2).sum(1) for j in jacobians).sqrt().detach()
+        squared = cast(torch.Tensor, sum(j.reshape(j.shape[0], -1).pow(2).sum(1) for j in jacobians))  # >= 1 jacobian
+        norms = squared.sqrt().detach()
         norms = norms.to(self._weights.dtype)
         relative = (losses / self._initial_losses).to(self._weights.dtype)
         rates = relative / relative.mean()

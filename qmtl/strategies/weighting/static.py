@@ -8,7 +8,7 @@ grid-searched baseline).  YAML: ``weighting: static, weighting_options: {weights
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 from torchjd.scalarization import Constant, Scalarizer

@@ -49,6 +49,7 @@ class UncertaintyWeighting(ScalarizedWeighting):
     paper = ("Kendall, Gal, Cipolla, Multi-Task Learning Using Uncertainty to Weigh Losses for Scene "
              "Geometry and Semantics, CVPR 2018, https://arxiv.org/abs/1705.07115")
     Options = UncertaintyOptions
+    scalarizer: UW
 
     def _build(self, options: UncertaintyOptions) -> Scalarizer:
         return UW(self.n_tasks)
