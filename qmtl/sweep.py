@@ -198,8 +198,9 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     grid = [dict(zip(spec.grid, values)) for values in itertools.product(*spec.grid.values())]
     settings = [{**entry, **point} for entry in (spec.runs or [{}]) for point in grid]
     runs: list[RunSpec] = []
+    seeds: Sequence[int | None] = spec.seeds or [None]  # None: the base config's seed
     for overrides in settings:
-        for seed in spec.seeds or [None]:
+        for seed in seeds:
             resolved_seed = seed if seed is not None else int(base.get("seed", 0))
             label = run_name(overrides, resolved_seed)
             config = _resolve(base, overrides, seed, f"sweep '{sweep_path}', run {label}")
@@ -243,7 +244,8 @@ def plan(runs: Sequence[RunSpec]) -> tuple[list[RunSpec], list[RunSpec]]:
     Every run to do gets its resolved ``config.yaml`` now, so even a run that fails
     before training starts leaves the exact config it was given.
     """
-    done, todo = [], []
+    done: list[RunSpec] = []
+    todo: list[RunSpec] = []
     for run in runs:
         run_dir = RunDir(run.path)
         if run_dir.path.exists() and not run_dir.path.is_dir():

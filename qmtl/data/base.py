@@ -67,7 +67,7 @@ class Split:
     def __len__(self) -> int:
         return len(next(iter(self.targets.values())))
 
-    def subset(self, index: torch.Tensor) -> Split:
+    def subset(self, index: torch.Tensor | slice) -> Split:
         if isinstance(self.features, dict):
             features: TensorFeatures = {k: v[index] for k, v in self.features.items()}
         else:
