@@ -251,6 +251,10 @@ class DocumentRunner:
         import torch
 
         saved_argv, saved_path, saved_modules = sys.argv[:], sys.path[:], set(sys.modules)
+        # A module of the same name imported from elsewhere (e.g. the repository's
+        # experiments/figures/common.py) must not stand in for the scratch copy's.
+        siblings = {file.stem for file in path.glob("*.py")} if path is not None else set()
+        shadowed = {name: sys.modules.pop(name) for name in siblings if name in sys.modules}
         threads = torch.get_num_threads()
         output = io.StringIO()
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
@@ -271,6 +275,7 @@ class DocumentRunner:
                     module_file = getattr(sys.modules[name], "__file__", None)
                     if module_file and Path(module_file).is_relative_to(self.scratch):
                         del sys.modules[name]
+                sys.modules.update(shadowed)
         return code, output.getvalue()
 
     def _in_shell(self, command: str, words: list[str]) -> tuple[int, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import math
 import re
 import statistics
@@ -16,8 +17,20 @@ from qmtl.cli import main
 from qmtl.errors import UserError
 from qmtl.sweep import mean_std, sweep_of_runs
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments" / "figures"))
-from common import run_grid  # noqa: E402
+
+def _figures_common():
+    """``experiments/figures/common.py`` under a private module name: importing it as
+    ``common`` would shadow the scripts' own ``common`` for later tests (tests/test_docs.py
+    runs figure scripts in a scratch copy, which must write there, not into docs/figures)."""
+    path = Path(__file__).resolve().parents[1] / "experiments" / "figures" / "common.py"
+    spec = importlib.util.spec_from_file_location("qmtl_test_figures_common", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+run_grid = _figures_common().run_grid
 
 # 60 digits, 2 qubits, 1 layer, 1 epoch: a run takes about a second.
 TINY_RUN = {
