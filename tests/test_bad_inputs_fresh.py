@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
-from tiny_configs import TINY
+from tiny_configs import TINY, finished_tiny_run
 
 from qmtl.cli import main
 from qmtl.hardware import jobs
@@ -463,15 +463,7 @@ CASES: dict[str, tuple[Build, str]] = {
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """One tiny finished run with a finished fake_manila submission, made once and copied per case."""
-    raw = copy.deepcopy(TINY)
-    raw["data"]["limit"] = 100
-    raw["training"].update(epochs=1, conflict_diagnostic=False)
-    folder = tmp_path_factory.mktemp("trained")
-    (folder / "config.yaml").write_text(yaml.safe_dump(raw))
-    run = folder / "run"
-    assert main(["train", str(folder / "config.yaml"), "--out", str(run), "--quiet"]) == 0
-    assert main(["submit", str(run), "--backend", "fake_manila", "--shots", "100", "--yes"]) == 0
-    return run
+    return finished_tiny_run(tmp_path_factory.mktemp("trained"), submitted=True)
 
 
 @pytest.fixture(scope="module")

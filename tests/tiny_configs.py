@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
 from typing import Any
 
 TINY: dict[str, Any] = {
@@ -35,3 +37,21 @@ def interrupted_run(raw: dict[str, Any], run_dir: Any, at_step: int) -> None:
 
     with pytest.raises(Interrupted):
         Trainer(validate_config(raw), run_dir, progress=False, on_step=stop).run()
+
+
+def finished_tiny_run(folder: Path, *, submitted: bool = False) -> Path:
+    """TINY on 100 examples for one epoch, trained through the CLI into ``folder / "run"``;
+    with ``submitted``, also a finished 100-shot fake_manila submission of it."""
+    import yaml
+
+    from qmtl.cli import main
+
+    raw = copy.deepcopy(TINY)
+    raw["data"]["limit"] = 100
+    raw["training"].update(epochs=1, conflict_diagnostic=False)
+    (folder / "config.yaml").write_text(yaml.safe_dump(raw))
+    run = folder / "run"
+    assert main(["train", str(folder / "config.yaml"), "--out", str(run), "--quiet"]) == 0
+    if submitted:
+        assert main(["submit", str(run), "--backend", "fake_manila", "--shots", "100", "--yes"]) == 0
+    return run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import shutil
@@ -10,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
-from tiny_configs import TINY
+from tiny_configs import finished_tiny_run
 
 from qmtl.cli import main
 from qmtl.hardware import jobs
@@ -21,15 +19,7 @@ from qmtl.runlock import LOCK_FILES
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """One tiny 4-qubit run with a finished fake_manila submission, made once (copied per case)."""
-    raw = copy.deepcopy(TINY)
-    raw["data"]["limit"] = 100
-    raw["training"].update(epochs=1, conflict_diagnostic=False)
-    folder = tmp_path_factory.mktemp("trained")
-    (folder / "config.yaml").write_text(yaml.safe_dump(raw))
-    run = folder / "run"
-    assert main(["train", str(folder / "config.yaml"), "--out", str(run), "--quiet"]) == 0
-    assert main(["submit", str(run), "--backend", "fake_manila", "--shots", "100", "--yes"]) == 0
-    return run
+    return finished_tiny_run(tmp_path_factory.mktemp("trained"), submitted=True)
 
 
 def _tree(path: Path) -> dict[str, str]:

@@ -8,7 +8,6 @@ runs, and the results equal those of an uninterrupted submission.
 
 from __future__ import annotations
 
-import copy
 import errno
 import json
 import shutil
@@ -19,9 +18,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
-from tiny_configs import TINY
+from tiny_configs import finished_tiny_run
 
 from qmtl import checkpoint
 from qmtl.cli import main
@@ -40,14 +38,7 @@ class Killed(BaseException):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """One tiny 4-qubit run, trained once for the module (copied per test)."""
-    raw = copy.deepcopy(TINY)
-    raw["data"]["limit"] = 100
-    raw["training"].update(epochs=1, conflict_diagnostic=False)
-    folder = tmp_path_factory.mktemp("trained")
-    (folder / "config.yaml").write_text(yaml.safe_dump(raw))
-    run = folder / "run"
-    assert main(["train", str(folder / "config.yaml"), "--out", str(run), "--quiet"]) == 0
-    return run
+    return finished_tiny_run(tmp_path_factory.mktemp("trained"), submitted=False)
 
 
 @pytest.fixture
