@@ -10,7 +10,6 @@ run directory, finished-looking or not, and no file touched).
 from __future__ import annotations
 
 import copy
-import hashlib
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from folder_state import folder_state
 from tiny_configs import TINY
 
 from qmtl.cli import main
@@ -210,19 +210,12 @@ CASES: dict[str, tuple[Case, str]] = {
 }
 
 
-def _snapshot(root: Path) -> dict[str, str]:
-    """Every path under ``root`` with a hash of its content (directories as such)."""
-    return {
-        str(path.relative_to(root)): "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-    }
-
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_data_exits_2_with_one_line_and_writes_nothing(case, tmp_path, capsys):
     build, expected = CASES[case]
     argv = build(tmp_path)
-    before = _snapshot(tmp_path)
+    before = folder_state(tmp_path)
     capsys.readouterr()
     code = main(argv)
     err = capsys.readouterr().err
@@ -231,7 +224,7 @@ def test_bad_data_exits_2_with_one_line_and_writes_nothing(case, tmp_path, capsy
     assert len(lines) == 1 and lines[0].startswith("qmtl: error: "), err
     assert expected in lines[0], lines[0]
     assert "Traceback" not in err
-    assert _snapshot(tmp_path) == before
+    assert folder_state(tmp_path) == before
     assert not (tmp_path / "run").exists()
 
 

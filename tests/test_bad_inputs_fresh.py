@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -25,11 +24,11 @@ from typing import Any
 
 import pytest
 import yaml
+from folder_state import folder_state
 from tiny_configs import TINY, finished_tiny_run
 
 from qmtl.cli import main
 from qmtl.hardware import jobs
-from qmtl.runlock import LOCK_FILES
 
 
 @dataclass
@@ -472,21 +471,6 @@ def home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("home")
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every entry under ``folder`` (run locks aside) with a hash of a file's bytes or a link's target."""
-    entries: dict[str, str] = {}
-    for path in sorted(folder.rglob("*")):
-        if path.name in LOCK_FILES:
-            continue
-        name = str(path.relative_to(folder))
-        if path.is_symlink():
-            entries[name] = f"-> {os.readlink(path)}"
-        elif path.is_dir():
-            entries[name] = "dir"
-        elif path.is_file():
-            entries[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return entries
-
 
 def assert_one_line_refusal(code: int, err: str, expected: str) -> None:
     assert code == 2, err
@@ -505,12 +489,12 @@ def test_fresh_bad_input_is_one_line_exit_2_and_changes_nothing(case, trained, h
         monkeypatch.delenv(variable)
     monkeypatch.setenv("HOME", str(home))  # no saved IBM account
     argv = build(Inputs(tmp_path, trained))
-    before = snapshot(tmp_path)
+    before = folder_state(tmp_path)
     capsys.readouterr()
     code = main(argv)
     err = capsys.readouterr().err
     assert_one_line_refusal(code, err, expected)
-    assert snapshot(tmp_path) == before
+    assert folder_state(tmp_path) == before
 
 
 def test_corpus_has_at_least_120_cases():

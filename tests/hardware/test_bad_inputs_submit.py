@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from folder_state import folder_state
 from tiny_configs import finished_tiny_run
 
 from qmtl.cli import main
 from qmtl.hardware import jobs
-from qmtl.runlock import LOCK_FILES
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +20,6 @@ def trained(tmp_path_factory) -> Path:
     """One tiny 4-qubit run with a finished fake_manila submission, made once (copied per case)."""
     return finished_tiny_run(tmp_path_factory.mktemp("trained"), submitted=True)
 
-
-def _tree(path: Path) -> dict[str, str]:
-    """Every file under ``path`` (run locks aside) with a hash of its bytes."""
-    if path.is_file():
-        return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()}
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file() and p.name not in LOCK_FILES}
 
 
 def _status(state: str) -> Callable[[Path], Path]:
@@ -102,14 +94,14 @@ def test_bad_submit_input_is_one_line_exit_2_and_changes_nothing(
     monkeypatch.setattr(jobs, "_LOCAL_JOBS", {})
     run = Path(shutil.copytree(trained, tmp_path / "run"))
     target = spoil(run) if spoil else run
-    before = _tree(run) if run.exists() else {}
+    before = folder_state(run) if run.exists() else {}
     argv = ["submit", str(target), "--backend", "fake_manila", "--shots", "100", "--yes"]
     code = main(argv + options)
     out, err = capsys.readouterr()
     assert code == 2, (case, out, err)
     assert err.count("\n") == 1 and err.startswith("qmtl: error: "), err
     assert "Traceback" not in err and message in err, err
-    assert (_tree(run) if run.exists() else {}) == before
+    assert (folder_state(run) if run.exists() else {}) == before
 
 
 def test_an_unfinished_run_can_still_be_costed(trained, tmp_path, capsys):
