@@ -11,13 +11,38 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from qmtl.config import short_repr
 from qmtl.errors import UserError, nearest
+from qmtl.options import ComponentOptions, explain
 
 MAX_COUNT = 4096
 """Largest count option (experts, layers, widths): larger ones only exhaust memory."""
+
+
+class ArchitectureOptions(ComponentOptions):
+    """Base of every architecture's option model (``model.options``)."""
+
+
+OptionsT = TypeVar("OptionsT", bound=ArchitectureOptions)
+
+
+def parse_options(architecture: str, model: type[OptionsT], given: Mapping[str, Any]) -> OptionsT:
+    """``given`` (a config's ``model.options``) as ``model``, or a one-line :class:`UserError`."""
+    unknown = sorted(set(given) - set(model.model_fields), key=str)
+    if unknown:
+        key = str(unknown[0])
+        raise UserError(
+            f"unknown model.options key '{key}' for architecture '{architecture}'"
+            f"{nearest(key, model.model_fields)}; valid options: {', '.join(sorted(model.model_fields)) or 'none'}"
+        )
+    try:
+        return model(**given)
+    except ValidationError as error:
+        raise UserError(explain(architecture, model, error, "model.options.{name} for architecture '{label}'")) from None
 
 
 def _type_name(default: Any) -> str | None:

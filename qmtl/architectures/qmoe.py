@@ -20,10 +20,11 @@ from collections.abc import Mapping
 
 import pennylane as qml
 import torch
+from pydantic import Field
 from torch import nn
 
 from qmtl.ansatz import get_ansatz
-from qmtl.architectures.options import positive_int, read_options
+from qmtl.architectures.options import MAX_COUNT, ArchitectureOptions, parse_options
 from qmtl.architectures.parts import build_encoder, build_readouts, observable_columns
 from qmtl.architectures.stacked import StackedCircuits
 from qmtl.config import RunConfig
@@ -33,6 +34,15 @@ from qmtl.model import MultiTaskModel, Readout
 from qmtl.observables import word_wires
 
 NAME = "qmoe"
+
+
+class QMoEOptions(ArchitectureOptions):
+    """Options of ``qmoe``."""
+
+    experts: int = Field(3, ge=1, le=MAX_COUNT, description="number of expert circuits")
+    expert_layers: int = Field(1, ge=1, le=MAX_COUNT, description="ansatz layers of each expert")
+    expert_qubits: int | None = Field(
+        None, ge=1, le=MAX_COUNT, description="wires of each expert (default: model.n_qubits)")
 
 
 class QuantumMoEModel(MultiTaskModel):
@@ -77,9 +87,9 @@ def build_qmoe(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> QuantumMoEModel:
     model = config.model
-    defaults = {"experts": 3, "expert_layers": 1, "expert_qubits": model.n_qubits}
-    options = read_options(NAME, model.options, defaults)
-    n_experts, layers, n_qubits = (positive_int(NAME, options, key) for key in defaults)
+    options = parse_options(NAME, QMoEOptions, model.options)
+    n_experts, layers = options.experts, options.expert_layers
+    n_qubits = model.n_qubits if options.expert_qubits is None else options.expert_qubits
     words, columns = observable_columns(config.tasks)
     widest = max(w for word in words for w in word_wires(word))
     if not widest < n_qubits <= model.n_qubits:

@@ -9,24 +9,22 @@ field per option with its type, default, range (``ge``/``gt``/``le``/``lt``) and
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import annotated_types
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic import ValidationError
 
-from qmtl.config import short_repr
 from qmtl.errors import UserError
+from qmtl.options import ComponentOptions, default_text, explain, type_name, value_range
+
+__all__ = ["NoOptions", "StrategyOptions", "default_text", "preference_tensor", "type_name",
+           "validate_options", "value_range"]
 
 
-class StrategyOptions(BaseModel):
-    """Base of every option model: unknown keys, booleans-as-numbers, NaN and inf are refused."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+class StrategyOptions(ComponentOptions):
+    """Base of every strategy's option model."""
 
     #: Keyword arguments of the torchjd class that take Python objects (a projector, a
     #: function): they exist but cannot come from a YAML config.
@@ -57,92 +55,7 @@ def validate_options(label: str, model: type[StrategyOptions], options: Mapping[
     try:
         return model(**options)
     except ValidationError as error:
-        raise UserError(_explain(label, model, error)) from None
-
-
-def _explain(label: str, model: type[StrategyOptions], error: ValidationError) -> str:
-    first = error.errors(include_url=False)[0]
-    name = str(first["loc"][0])
-    where = f"{label} option '{name}'"
-    value = first.get("input")
-    kind = first["type"]
-    if kind == "missing":
-        return f"{where} is required: {model.model_fields[name].description}"
-    if kind == "literal_error":
-        choices = ", ".join(map(str, typing.get_args(_unwrap(model.model_fields[name].annotation))))
-        return f"{where} is {short_repr(value)}; choose one of {choices}"
-    if kind in {"float_type", "finite_number", "float_parsing"}:
-        return f"{where} must be a number (finite, not a boolean), got {short_repr(value)}"
-    if kind in {"int_type", "int_from_float", "int_parsing"}:
-        return f"{where} must be an integer, got {short_repr(value)}"
-    if kind in {"list_type", "too_short"}:
-        return f"{where} must be a non-empty list of numbers, e.g. [1.0, 2.0], got {short_repr(value)}"
-    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
-        bound = next(iter(first["ctx"].values()))
-        wanted = {"greater_than": "a positive number" if bound == 0 else f"> {bound:g}",
-                  "greater_than_equal": f">= {bound:g}"}.get(kind, f"in {value_range(model.model_fields[name])}")
-        return f"{where} must be {wanted}, got {short_repr(value)}"
-    return f"{where}: {first['msg']}, got {short_repr(value)}"
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The annotation without ``| None``."""
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        return args[0] if len(args) == 1 else annotation
-    return annotation
-
-
-def value_range(field: FieldInfo) -> str:
-    """The field's range as an interval, e.g. ``(0, ∞)`` or ``[0, 1)``; ``–`` when unbounded."""
-    low: Any = None
-    high: Any = None
-    low_open, high_open = True, True
-    metadata = [*field.metadata]
-    item = typing.get_args(_unwrap(field.annotation))
-    if typing.get_origin(_unwrap(field.annotation)) is list and typing.get_origin(item[0]) is Annotated:
-        metadata += [m for info in item[0].__metadata__ for m in getattr(info, "metadata", [info])]
-    for item in metadata:
-        if isinstance(item, annotated_types.Gt):
-            low, low_open = item.gt, True
-        elif isinstance(item, annotated_types.Ge):
-            low, low_open = item.ge, False
-        elif isinstance(item, annotated_types.Lt):
-            high, high_open = item.lt, True
-        elif isinstance(item, annotated_types.Le):
-            high, high_open = item.le, False
-    if low is None and high is None:
-        return "–"
-    left = "(-∞" if low is None else ("(" if low_open else "[") + f"{low:g}"
-    right = "∞)" if high is None else f"{high:g}" + (")" if high_open else "]")
-    return f"{left}, {right}"
-
-
-def type_name(annotation: Any) -> str:
-    """A short readable name of an option's type."""
-    optional = annotation is not _unwrap(annotation)
-    inner = _unwrap(annotation)
-    if typing.get_origin(inner) is Literal:
-        text = " \\| ".join(f"`{arg}`" for arg in typing.get_args(inner))
-    elif typing.get_origin(inner) is list:
-        item = typing.get_args(inner)[0]
-        base = typing.get_args(item)[0] if typing.get_origin(item) is Annotated else item
-        text = f"list[{base.__name__}]"
-    else:
-        text = getattr(inner, "__name__", str(inner))
-    return f"{text} or null" if optional else text
-
-
-def default_text(field: FieldInfo) -> str:
-    """The default as YAML would spell it, or ``required``."""
-    if field.is_required():
-        return "required"
-    default = field.default
-    if default is None:
-        return "null"
-    if isinstance(default, bool):
-        return str(default).lower()
-    return f"{default:g}" if isinstance(default, float) else str(default)
+        raise UserError(explain(label, model, error)) from None
 
 
 def preference_tensor(name: str, label: str, values: Sequence[float] | None, n_tasks: int,

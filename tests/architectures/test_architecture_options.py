@@ -37,7 +37,7 @@ def test_typo_gets_a_suggestion(make_model):
     ("soft_sharing", {"penalty_kind": "cosine"}),
 ])
 def test_bad_values(make_model, architecture, options):
-    with pytest.raises(UserError, match=f"model.options.{next(iter(options))} = "):
+    with pytest.raises(UserError, match=f"model.options.{next(iter(options))} "):
         make_model(architecture, options)
 
 
