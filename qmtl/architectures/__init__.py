@@ -10,7 +10,8 @@ from qmtl.architectures.ansatz_heads import build_ansatz_heads
 from qmtl.architectures.basis_heads import build_basis_heads
 from qmtl.architectures.classical import build_classical
 from qmtl.architectures.hard_sharing import build_hard_sharing
-from qmtl.architectures.qmoe import build_qmoe
+from qmtl.architectures.options import ArchitectureOptions
+from qmtl.architectures.qmoe import QMoEOptions, build_qmoe
 from qmtl.architectures.single_task import build_single_task
 from qmtl.architectures.soft_sharing import build_soft_sharing
 from qmtl.config import RunConfig
@@ -29,6 +30,11 @@ ARCHITECTURES: dict[str, ArchitectureBuilder] = {
     "soft_sharing": build_soft_sharing,
     "single_task": build_single_task,
     "classical": build_classical,
+}
+
+#: Each architecture's option model (``model.options``), by the same names as ARCHITECTURES.
+ARCHITECTURE_OPTIONS: dict[str, type[ArchitectureOptions]] = {
+    "qmoe": QMoEOptions,
 }
 
 
