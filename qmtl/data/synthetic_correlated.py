@@ -24,8 +24,9 @@ about 1 and 6 depending on the draw, so either noise is small next to the signal
 ``p`` is the cosine of the weight vectors, *not* the correlation of the labels: the sines
 and the one draw of ``alpha, beta`` move the labels' Pearson correlation away from ``p``
 (and from draw to draw; e.g. ``p = -0.5`` gave -0.31 at 16 features).  What a run saw is
-:func:`label_correlation` of its targets; experiments that plot against task relatedness
-should use that, and vary the generation ``seed`` with the run seed (as
+:func:`label_correlation` of its targets (``final.json`` records it as
+``label_correlation`` for every run on this data set); experiments that plot against task
+relatedness should use that, and vary the generation ``seed`` with the run seed (as
 ``experiments/figures/f2_correlation.py`` does) so that seeds average over draws.
 
 Tasks: ``t0``, ``t1``, ... (regression).  Options: ``tasks`` (k, default 2),
@@ -36,11 +37,12 @@ Tasks: ``t0``, ``t1``, ... (regression).  Options: ``tasks`` (k, default 2),
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from qmtl.data.base import RawData
+from qmtl.data.base import RawData, Split
 from qmtl.data.options import check_known, number
 from qmtl.errors import UserError
 
@@ -71,6 +73,16 @@ def label_correlation(targets: dict[str, np.ndarray]) -> float:
         raise UserError(f"'{NAME}': a label correlation needs at least 2 tasks, got {len(names)}")
     matrix = np.corrcoef(np.stack([np.asarray(targets[name], dtype=float) for name in names]))
     return float(matrix[np.triu_indices(len(names), k=1)].mean())
+
+
+def splits_label_correlation(splits: Sequence[Split]) -> float:
+    """:func:`label_correlation` of every row of ``splits`` together: the tasks' measured
+    relatedness in the examples a run used (after ``data.limit``).  Pearson's correlation
+    is unchanged by the per-task affine map of ``standardise_targets``, which is the same
+    for every split, so standardised targets give the raw labels' value."""
+    names = splits[0].targets
+    return label_correlation({name: np.concatenate([split.targets[name].numpy() for split in splits])
+                              for name in names})
 
 
 def load_synthetic_correlated(options: dict[str, Any]) -> RawData:
