@@ -56,7 +56,7 @@ def draw_config(config_path: str, overrides: list[str] | None, out: str | None) 
         if not isinstance(model, CircuitModel):
             raise UserError(f"architecture '{config.model.architecture}' has no single shared circuit to draw")
         circuit = model.circuit
-        example = run.data.train.subset(slice(0, 1)).features
+        example = run.require_data().train.subset(slice(0, 1)).features
         angles = model.encoder(example)[0].detach()
         figure, _ = circuit.draw_figure(angles)
     try:

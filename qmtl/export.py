@@ -39,7 +39,7 @@ from qmtl.checkpoint import atomic_write_text
 from qmtl.devices.compile import compile_tape, tape_angles
 from qmtl.devices.cost import circuit_resources
 from qmtl.errors import UserError
-from qmtl.hardware.plan import EXACT_AER, circuit_tapes, shared_circuit
+from qmtl.hardware.plan import EXACT_AER, circuit_tapes, shared_circuit, shared_circuit_model
 
 CONFIGS = Path("experiments/configs")
 CATALOGUE = Path("circuits")
@@ -104,11 +104,11 @@ def export_run(run_path: Path, out: Path | None = None) -> list[Path]:
     from qmtl.run import load_run
 
     with load_run(run_path, EXACT_AER) as run:
-        model = run.model
-        circuit = shared_circuit(model)
-        model.eval()
+        shared = shared_circuit_model(run.model)
+        circuit = shared.circuit
+        run.model.eval()
         with torch.no_grad():
-            angles = model.encoder(run.data.test.subset(slice(0, 1)).features)[0]
+            angles = shared.encoder(run.require_data().test.subset(slice(0, 1)).features)[0]
         parametrised, counts = parametrised_circuit(circuit)
         bound = bound_circuit(circuit, angles)
         info = resources(circuit, parametrised, counts)

@@ -9,6 +9,7 @@ opened on every path, and :func:`build_run` closes it itself when building the m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,10 @@ from qmtl.model import MultiTaskModel
 from qmtl.protocols import ClosableDevice
 from qmtl.rng import seed_everything
 from qmtl.rundir import RunDir
+from qmtl.torch_device import resolve_torch_device
+
+PLACEMENT_KEYS = ("training.torch_device", "training.max_state_memory")
+"""Training keys an evaluation may override: where the model runs and in what memory, not what it computes."""
 
 
 @dataclass
@@ -33,7 +38,8 @@ class Run:
     """A built run: its config, data split, device (and QNode ``diff_method``) and model.
 
     ``data`` is ``None`` only when built for a given input width without data
-    (``build_run(config, input_dims=...)``).
+    (``build_run(config, input_dims=...)``); :meth:`require_data` reads it where a run
+    built from its config is needed.
     """
 
     config: RunConfig
@@ -42,6 +48,13 @@ class Run:
     diff_method: str
     model: MultiTaskModel
     _closed: bool = field(default=False, repr=False)
+
+    def require_data(self) -> MultiTaskData:
+        """The run's data split; a run built without data (``input_dims=...``) has none."""
+        if self.data is None:
+            raise RuntimeError("this run was built for an input width without data "
+                               "(build_run(config, input_dims=...)); build it with build_run(config)")
+        return self.data
 
     def close(self) -> None:
         """Close the device's Runtime ``Batch``/``Session`` (once; later calls do nothing)."""
@@ -77,11 +90,19 @@ def build_run(config: RunConfig, *, input_dims: int | None = None) -> Run:
     ...     print(run.data.input_dims, run.diff_method, run.model.task_names)
     64 backprop ['digit']
     """
+    torch_device = resolve_torch_device(config.training.torch_device)  # a missing GPU is refused before any work
     seed_everything(config.seed)
-    data = load_data(config.data, config.tasks, config.seed) if input_dims is None else None
+    data: MultiTaskData | None = None
+    widths: int | Mapping[str, int]
+    if input_dims is None:
+        data = load_data(config.data, config.tasks, config.seed)
+        widths = data.input_dims
+    else:
+        widths = input_dims
     device, diff_method = build_device(config.device, config.model.n_qubits, config.seed)
     try:
-        model = build_model(config, data.input_dims if data is not None else input_dims, device, diff_method)
+        # Built on the CPU and then moved, so a seed gives the same initial model on any torch device.
+        model = build_model(config, widths, device, diff_method).to(torch_device)
     except BaseException:
         close_device(device)
         raise
@@ -89,7 +110,7 @@ def build_run(config: RunConfig, *, input_dims: int | None = None) -> Run:
 
 
 def load_run(run_path: str | Path, overrides: list[str] | None = None) -> Run:
-    """A run directory's config (with ``device.*`` overrides), data and best model.
+    """A run directory's config (with ``device.*`` and :data:`PLACEMENT_KEYS` overrides), data and best model.
 
     The best checkpoint is loaded when there is one, else the last checkpoint's best model
     (an interrupted run).  Use the result as a context manager to close its device.
@@ -98,15 +119,17 @@ def load_run(run_path: str | Path, overrides: list[str] | None = None) -> Run:
     if not run_dir.config.exists():
         raise UserError(f"'{run_path}' is not a qmtl run directory (no config.yaml); check the path")
     for assignment in overrides or []:
-        if not assignment.split("=", 1)[0].strip().startswith("device."):
-            raise UserError(f"only device.* keys can change at evaluation, not '{assignment}'; retrain instead")
+        key = assignment.split("=", 1)[0].strip()
+        if not key.startswith("device.") and key not in PLACEMENT_KEYS:
+            raise UserError(f"only device.* keys, {' and '.join(PLACEMENT_KEYS)} can change at evaluation, "
+                            f"not '{assignment}'; retrain instead")
     config = load_config(run_dir.config, overrides)
     run = build_run(config)
     try:
         checkpoint = run_dir.best_checkpoint if run_dir.best_checkpoint.exists() else run_dir.last_checkpoint
         # The split check refuses a checkpoint trained beside another split (another seed,
         # file, fraction, ...), whose training examples may be the ones evaluated here.
-        state = load_checkpoint(checkpoint, model_defining_config(config), run.data.split)
+        state = load_checkpoint(checkpoint, model_defining_config(config), run.require_data().split)
         run.model.load_state_dict(
             state.get("best_model", state["model"]) if checkpoint == run_dir.last_checkpoint else state["model"])
     except BaseException:

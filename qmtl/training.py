@@ -101,7 +101,7 @@ class Trainer:
     def _set_up(self) -> None:
         """Strategy, optimiser and state over the built run's model."""
         config = self.config
-        self.data: MultiTaskData = self.built.data
+        self.data: MultiTaskData = self.built.require_data()
         self.device = self.built.device
         self.device_name = config.device.name
         self.model: MultiTaskModel = self.built.model

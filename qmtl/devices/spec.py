@@ -23,6 +23,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from qiskit_ibm_runtime.options_models.zne import ExtrapolatorType
 
+RuntimeMode = Literal["job", "batch", "session"]
+"""How work reaches an IBM backend: single jobs, a Runtime ``Batch`` or a ``Session``."""
+
 MitigationTechnique = Literal["readout", "zne", "twirling", "dd", "pec"]
 """Error-mitigation techniques of Runtime's client-side Estimator (see
 :mod:`qmtl.devices.mitigation`)."""
@@ -87,7 +90,7 @@ class DeviceConfig(BaseModel):
     """Target standard error of each expectation value (alternative to ``shots``)."""
     noise: str | None = None
     """``aer`` only: a fake backend name (``fake_manila``) or a path to a saved NoiseModel."""
-    mode: Literal["job", "batch", "session"] = "job"
+    mode: RuntimeMode = "job"
     """``ibm:`` only: submit as single jobs, in a Runtime ``Batch`` or in a ``Session``."""
     optimization_level: int = Field(default=1, strict=True, ge=0, le=3)
     """Qiskit preset pass-manager level used once per circuit structure."""

@@ -18,7 +18,7 @@ values cost.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 import torch
@@ -31,8 +31,48 @@ from qmtl.hardware.ledger import format_table
 from qmtl.hardware.plan import EXACT_REFERENCE, assemble, plan_circuits
 from qmtl.model import split_by_task
 
+TaskMetrics = dict[str, dict[str, float]]
+"""Per task, its loss and scores on the test split (as :func:`qmtl.evaluation.evaluate`)."""
 
-def metrics_from_values(model: Any, values: np.ndarray, split: Any, tasks: list) -> dict:
+
+class EvsError(TypedDict):
+    """Mean and max over examples and observables of ``|<O> - <O>_exact|``."""
+
+    mean: float
+    max: float
+
+
+class ComparisonSource(TypedDict):
+    """One row of the comparison: where the expectation values came from and what they scored."""
+
+    label: str
+    kind: Literal["exact", "noisy_simulator", "backend"]
+    mitigation: str
+    applied: NotRequired[bool]
+    """``backend`` rows: whether Runtime applied the variant's mitigation."""
+    metrics: TaskMetrics
+    evs_error: EvsError | None
+    shots: int | None
+    """Shots the source executed (``None`` for exact values)."""
+
+
+class Comparison(TypedDict):
+    """What ``comparison.json`` holds: the submission's settings, its sources and notes."""
+
+    backend: str
+    local: bool
+    mode: str
+    shots: int
+    mitigation: dict[str, Any] | None
+    estimated_qpu_seconds: float
+    jobs_in_ledger: int
+    examples: int
+    primary_metrics: dict[str, str]
+    sources: list[ComparisonSource]
+    notes: list[str]
+
+
+def metrics_from_values(model: Any, values: np.ndarray, split: Any, tasks: list) -> TaskMetrics:
     """Heads applied to circuit values ``(n, n_obs)``; per-task loss and scores as ``evaluate``."""
     with torch.no_grad():
         per_task = split_by_task(torch.as_tensor(values, dtype=torch.float32), model.columns)
@@ -44,7 +84,7 @@ def metrics_from_values(model: Any, values: np.ndarray, split: Any, tasks: list)
     return results
 
 
-def exact_metrics(run_path: Path) -> dict:
+def exact_metrics(run_path: Path) -> TaskMetrics:
     from qmtl.evaluation import evaluate_run
 
     return evaluate_run(run_path, "test", EXACT_REFERENCE)
@@ -83,17 +123,17 @@ def noisy_simulator(noise_name: str | None, circuit: Any, angles: torch.Tensor, 
     return values, f"Aer + {noise_name} noise model, {shots} shots"
 
 
-def evs_error(values: np.ndarray, exact: np.ndarray) -> dict[str, float]:
+def evs_error(values: np.ndarray, exact: np.ndarray) -> EvsError:
     """Mean and max of ``|values - exact|`` over every example and observable."""
     error = np.abs(np.asarray(values) - np.asarray(exact))
     return {"mean": float(error.mean()), "max": float(error.max())}
 
 
-def write_comparison(path: Path, comparison: dict) -> None:
+def write_comparison(path: Path, comparison: Comparison) -> None:
     atomic_write_json(path, comparison)
 
 
-def comparison_table(comparison: dict) -> str:
+def comparison_table(comparison: Comparison) -> str:
     """Rows: sources; columns: each task's primary metric, the mean loss, the mean and max
     ``|<O> - exact|`` of the expectation values, and the shots executed."""
     sources = comparison["sources"]

@@ -50,13 +50,18 @@ class CircuitPlan:
     bases: int
 
 
-def shared_circuit(model: Any) -> SharedCircuit:
-    """The model's one shared circuit; refuse architectures without one."""
+def shared_circuit_model(model: Any) -> SharedCircuitModel:
+    """``model`` as a model with one shared circuit; refuse architectures without one."""
     if not isinstance(model, SharedCircuitModel):
         missing = next(part for part in ("encoder", "circuit", "heads", "columns") if not hasattr(model, part))
         raise UserError(f"the model has no '{missing}'; hardware submission and export support "
                         "architectures with one shared circuit (hard_sharing)")
-    return model.circuit
+    return model
+
+
+def shared_circuit(model: Any) -> SharedCircuit:
+    """The model's one shared circuit; refuse architectures without one."""
+    return shared_circuit_model(model).circuit
 
 
 def circuit_tapes(circuit: Any, angles: torch.Tensor, weights: torch.Tensor | None = None

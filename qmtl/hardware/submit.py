@@ -28,7 +28,7 @@ import torch
 
 from qmtl.devices import DeviceConfig, mitigation
 from qmtl.devices.cost import estimate_qpu_seconds, executed_shots
-from qmtl.devices.spec import MitigationConfig
+from qmtl.devices.spec import MitigationConfig, RuntimeMode
 from qmtl.devices.targets import IBM_PREFIX, resolve_target
 from qmtl.errors import UserError
 from qmtl.hardware import compare, jobs
@@ -43,11 +43,15 @@ from qmtl.hardware.ledger import (
     format_table,
     result_shape,
 )
-from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, shared_circuit, work_key
+from qmtl.hardware.plan import EXACT_AER, CircuitPlan, assemble, chunks, plan_circuits, shared_circuit_model, work_key
 from qmtl.rundir import RunDir
 from qmtl.secrets import redact
 
 if TYPE_CHECKING:
+    from qmtl.circuit import SharedCircuit
+    from qmtl.config import RunConfig
+    from qmtl.data import MultiTaskData
+    from qmtl.protocols import SharedCircuitModel
     from qmtl.run import Run
 
 MAX_ATTEMPTS = 3
@@ -58,7 +62,7 @@ _LOCAL_IGNORED = "no effect in local testing mode"
 class SubmitOptions:
     backend: str
     shots: int = 4000
-    mode: str = "job"
+    mode: RuntimeMode = "job"
     mitigation: MitigationConfig | None = None
     max_qpu_seconds: float | None = None
     dry_run: bool = False
@@ -71,7 +75,7 @@ MAX_SHOTS = 100_000
 """Most shots per circuit an IBM backend accepts (``max_shots`` of their configurations)."""
 
 
-def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
+def submit_run(run_path: Path, options: SubmitOptions) -> compare.Comparison | None:
     """Run the workflow; returns the comparison (``None`` for a dry run)."""
     from qmtl.run import load_run
 
@@ -82,13 +86,13 @@ def submit_run(run_path: Path, options: SubmitOptions) -> dict[str, Any] | None:
 
 
 def _submit_model(run_path: Path, options: SubmitOptions, backend: HardwareBackend,
-                  run: Run) -> dict[str, Any] | None:
-    config, data, model = run.config, run.data, run.model
-    circuit = shared_circuit(model)
+                  run: Run) -> compare.Comparison | None:
+    config, data, model = run.config, run.require_data(), shared_circuit_model(run.model)
+    circuit = model.circuit
     seed, level = config.seed, config.device.optimization_level
     target = resolve_target(DeviceConfig(name=backend.device_name, shots=options.shots,
                                          optimization_level=level), seed)
-    model.eval()
+    run.model.eval()
     with torch.no_grad():
         angles = model.encoder(data.test.features)
     plans = plan_circuits(circuit, angles, target.pass_manager, target.backend)
@@ -302,8 +306,8 @@ class _Runner:
     def _send(self, estimator: Any, variant: str, chunk: int, piece: tuple[int, int, int],
               key: str) -> dict[str, Any]:
         """Send one piece of work, write-ahead: intent (fsync'ed), ``run``, then the job id."""
-        if self.ledger.attempts(key) >= MAX_ATTEMPTS:
-            last = self.ledger.latest(key)
+        last = self.ledger.latest(key)
+        if last is not None and self.ledger.attempts(key) >= MAX_ATTEMPTS:
             raise UserError(f"job {last['job_id']} ({variant}, chunk {chunk}) failed "
                             f"{MAX_ATTEMPTS} times, last: {last['status']} {last['error'] or ''}; "
                             f"inspect with 'qmtl jobs {shlex.quote(str(self.ledger.run_dir))}' "
@@ -441,14 +445,14 @@ def _confirm(options: SubmitOptions, backend: HardwareBackend, estimate: float) 
         raise UserError("submission cancelled; nothing was sent")
 
 
-def _compare(run_path: Path, config: Any, data: Any, model: Any, circuit: Any,
-             angles: torch.Tensor, backend: HardwareBackend, options: SubmitOptions,
+def _compare(run_path: Path, config: RunConfig, data: MultiTaskData, model: SharedCircuitModel,
+             circuit: SharedCircuit, angles: torch.Tensor, backend: HardwareBackend, options: SubmitOptions,
              values: dict[MitigationConfig, np.ndarray], ignored: dict[str, str],
-             estimate: float, n_jobs: int, shots: dict[str, int]) -> dict[str, Any]:
+             estimate: float, n_jobs: int, shots: dict[str, int]) -> compare.Comparison:
     tasks = list(config.tasks)
     level = config.device.optimization_level
     exact = compare.exact_values(circuit, angles, config.seed, level)
-    sources = [{"label": "exact (default.qubit)", "kind": "exact", "mitigation": "none",
+    sources: list[compare.ComparisonSource] = [{"label": "exact (default.qubit)", "kind": "exact", "mitigation": "none",
                 "metrics": compare.exact_metrics(run_path), "evs_error": None, "shots": None}]
     notes = []
     noisy, note = compare.noisy_simulator(backend.noise_name, circuit, angles, options.shots,
