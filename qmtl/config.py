@@ -87,6 +87,9 @@ class EncoderConfig(_Section):
     )
     activation: Literal["tanh", "relu", "gelu", "silu"] = Field(default="tanh", description="between hidden layers")
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")
+    fusion: Literal["concat", "attention"] = Field(
+        default="concat", description="how a dict of modalities is merged: concatenation or per-example "
+        "softmax attention over the modalities (qmtl/encoders.py)")
 
     @field_validator("hidden")
     @classmethod

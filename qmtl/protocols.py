@@ -10,6 +10,8 @@ Training, evaluation, drawing, export and hardware submission work with any
 * :class:`MeteredDevice` -- a device counting QPU seconds and Estimator calls, which a
   checkpoint carries across a resume (:class:`qmtl.devices.EstimatorDevice`);
 * :class:`ClosableDevice` -- a device holding a Runtime ``Batch``/``Session`` to close.
+* :class:`ReportsAttention` -- a model or one of its modules with learned attention weights
+  (task attention, modality fusion), which the trainer records per epoch.
 
 ``isinstance(obj, Protocol)`` checks that the members exist (not their types).
 """
@@ -23,6 +25,7 @@ from torch import nn
 
 if TYPE_CHECKING:
     from qmtl.circuit import SharedCircuit
+    from qmtl.encoders import Features
 
 
 @runtime_checkable
@@ -55,3 +58,21 @@ class ClosableDevice(Protocol):
 
     def close(self) -> None:
         """Release the resource; calling it again does no harm."""
+
+
+#: Attention weights by map, row and column: ``{map: {row: {column: mean weight}}}``, e.g.
+#: ``{"task_attention": {"t0": {"Z0": 0.7, "Z1": 0.3}}}``; a row is a task or ``"encoder"``.
+AttentionMaps = dict[str, dict[str, dict[str, float]]]
+
+
+@runtime_checkable
+class ReportsAttention(Protocol):
+    """A model, or a module of one, whose learned attention weights can be read out.
+
+    The trainer calls it on every module of the model that has it, with the model's own
+    input (a batch of the validation split), and records the merged maps per epoch in
+    ``metrics.jsonl`` under ``"attention"``.
+    """
+
+    def attention_maps(self, features: Features) -> AttentionMaps:
+        """Per map and row, each column's attention weight averaged over the batch ``features``."""

@@ -36,7 +36,7 @@ from qmtl.errors import RunStopped, UserError
 from qmtl.evaluation import evaluate, task_losses
 from qmtl.fingerprint import model_defining_config
 from qmtl.model import MultiTaskModel
-from qmtl.protocols import MeteredDevice
+from qmtl.protocols import AttentionMaps, MeteredDevice, ReportsAttention
 from qmtl.reporting import format_epoch
 from qmtl.rng import rng_state, set_rng_state
 from qmtl.run import build_run
@@ -238,6 +238,21 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         return cosines.tolist()
 
+    def _attention(self) -> AttentionMaps | None:
+        """The learned attention weights of every module that has them (:class:`ReportsAttention`),
+        averaged over up to 256 validation examples in eval mode; ``None`` when no module has any."""
+        reporters = [module for module in self.model.modules() if isinstance(module, ReportsAttention)]
+        if not reporters:
+            return None
+        batch = self.data.val.subset(torch.arange(min(len(self.data.val), 256)))
+        was_training = self.model.training
+        self.model.eval()
+        maps: AttentionMaps = {}
+        for reporter in reporters:
+            maps.update(reporter.attention_maps(batch.features))
+        self.model.train(was_training)
+        return maps
+
     def _epoch(self, epoch: int) -> dict[str, Any]:
         cfg = self.config.training
         order = batch_order(len(self.data.train), self.config.seed, epoch)
@@ -344,6 +359,7 @@ class Trainer:
             record = {
                 "epoch": epoch, "train_loss": train_losses, "val": validation, "val_loss": val_loss,
                 "conflict": self._conflict(), "best": improved, "weights": self._epoch_weights,
+                "attention": self._attention(),
                 "time_s": round(time.perf_counter() - started, 3),
             }
             self.state.epoch, self.state.step_in_epoch = epoch, 0

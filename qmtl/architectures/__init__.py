@@ -14,6 +14,7 @@ from qmtl.architectures.options import ArchitectureOptions
 from qmtl.architectures.qmoe import QMoEOptions, build_qmoe
 from qmtl.architectures.single_task import build_single_task
 from qmtl.architectures.soft_sharing import build_soft_sharing
+from qmtl.architectures.task_attention import TaskAttentionOptions, build_task_attention
 from qmtl.config import RunConfig
 from qmtl.errors import unknown_name
 from qmtl.model import MultiTaskModel
@@ -30,11 +31,13 @@ ARCHITECTURES: dict[str, ArchitectureBuilder] = {
     "soft_sharing": build_soft_sharing,
     "single_task": build_single_task,
     "classical": build_classical,
+    "task_attention": build_task_attention,
 }
 
 #: Each architecture's option model (``model.options``), by the same names as ARCHITECTURES.
 ARCHITECTURE_OPTIONS: dict[str, type[ArchitectureOptions]] = {
     "qmoe": QMoEOptions,
+    "task_attention": TaskAttentionOptions,
 }
 
 

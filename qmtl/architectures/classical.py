@@ -20,7 +20,7 @@ from torch import nn
 from qmtl.architectures.hard_sharing import build_hard_sharing
 from qmtl.architectures.options import positive_int, read_options
 from qmtl.config import RunConfig
-from qmtl.encoders import AngleEncoder, Features
+from qmtl.encoders import AngleEncoder, Features, make_angle_encoder
 from qmtl.errors import UserError
 from qmtl.model import MultiTaskModel
 
@@ -48,7 +48,7 @@ class ClassicalModel(MultiTaskModel):
 def _classical(config: RunConfig, input_dims: int | Mapping[str, int], width: int) -> ClassicalModel:
     encoder = config.model.encoder
     # scale 1: the trunk's output is a tanh layer, not rotation angles.
-    trunk = AngleEncoder(input_dims, width, encoder.hidden, encoder.activation, encoder.dropout, scale=1.0)
+    trunk = make_angle_encoder(input_dims, width, encoder, scale=1.0)
     return ClassicalModel(trunk, {task.name: nn.Linear(width, task.output_size) for task in config.tasks})
 
 

@@ -17,7 +17,7 @@ from torch import nn
 from qmtl.ansatz import get_ansatz
 from qmtl.circuit import SharedCircuit
 from qmtl.config import RunConfig
-from qmtl.encoders import AngleEncoder, Features
+from qmtl.encoders import AngleEncoder, Features, make_angle_encoder
 from qmtl.errors import UserError
 from qmtl.model import MultiTaskModel, Readout, split_by_task
 from qmtl.observables import canonical_word
@@ -61,10 +61,7 @@ def build_hard_sharing(
         observables += [word for word in dict.fromkeys(words) if word not in observables]
         columns[task.name] = [observables.index(word) for word in words]
     model_cfg = config.model
-    encoder = AngleEncoder(
-        input_dims, model_cfg.n_qubits, model_cfg.encoder.hidden, model_cfg.encoder.activation,
-        model_cfg.encoder.dropout, model_cfg.encoding.scale,
-    )
+    encoder = make_angle_encoder(input_dims, model_cfg.n_qubits, model_cfg.encoder, model_cfg.encoding.scale)
     circuit = SharedCircuit(
         model_cfg.n_qubits, get_ansatz(model_cfg.ansatz.name), model_cfg.ansatz.layers,
         observables, device, diff_method, model_cfg.encoding.rotation, model_cfg.encoding.reupload,

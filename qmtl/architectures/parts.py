@@ -15,7 +15,7 @@ import torch
 
 from qmtl.ansatz import Ansatz
 from qmtl.config import ModelConfig
-from qmtl.encoders import AngleEncoder
+from qmtl.encoders import AngleEncoder, make_angle_encoder
 from qmtl.model import Readout
 from qmtl.observables import canonical_word
 from qmtl.tasks import TaskConfig
@@ -37,10 +37,7 @@ def observable_columns(tasks: Sequence[TaskConfig]) -> tuple[list[str], dict[str
 
 def build_encoder(model: ModelConfig, input_dims: int | Mapping[str, int], n_angles: int) -> AngleEncoder:
     """The configured classical encoder, producing ``n_angles`` bounded angles."""
-    return AngleEncoder(
-        input_dims, n_angles, model.encoder.hidden, model.encoder.activation,
-        model.encoder.dropout, model.encoding.scale,
-    )
+    return make_angle_encoder(input_dims, n_angles, model.encoder, model.encoding.scale)
 
 
 def build_readouts(tasks: Sequence[TaskConfig]) -> dict[str, Readout]:

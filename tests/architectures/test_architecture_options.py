@@ -10,6 +10,7 @@ VALID = {
     "soft_sharing": "penalty, penalty_kind",
     "single_task": "none",
     "classical": "match_parameters, width",
+    "task_attention": "attend_over, attention, features",
 }
 
 
