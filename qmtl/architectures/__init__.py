@@ -9,6 +9,7 @@ import pennylane as qml
 from qmtl.architectures.ansatz_heads import build_ansatz_heads
 from qmtl.architectures.basis_heads import build_basis_heads
 from qmtl.architectures.classical import build_classical
+from qmtl.architectures.cross_stitch import CrossStitchOptions, build_cross_stitch
 from qmtl.architectures.hard_sharing import build_hard_sharing
 from qmtl.architectures.options import ArchitectureOptions
 from qmtl.architectures.qmoe import QMoEOptions, build_qmoe
@@ -31,12 +32,14 @@ ARCHITECTURES: dict[str, ArchitectureBuilder] = {
     "soft_sharing": build_soft_sharing,
     "single_task": build_single_task,
     "classical": build_classical,
+    "cross_stitch": build_cross_stitch,
     "task_attention": build_task_attention,
 }
 
 #: Each architecture's option model (``model.options``), by the same names as ARCHITECTURES.
 ARCHITECTURE_OPTIONS: dict[str, type[ArchitectureOptions]] = {
     "qmoe": QMoEOptions,
+    "cross_stitch": CrossStitchOptions,
     "task_attention": TaskAttentionOptions,
 }
 

@@ -10,6 +10,7 @@ VALID = {
     "soft_sharing": "penalty, penalty_kind",
     "single_task": "none",
     "classical": "match_parameters, width",
+    "cross_stitch": "layers_per_stage, mixing, self_weight, stages",
     "task_attention": "attend_over, attention, features",
 }
 
