@@ -14,7 +14,7 @@ from qmtl.cli import main
 
 CASES = {
     "soft-sharing penalty kind": ({"model": {"architecture": "soft_sharing", "options": {"penalty_kind": "cos"}}},
-                                  "penalty_kind = 'cos'"),
+                                  "penalty_kind for architecture 'soft_sharing' is 'cos'"),
     "negative soft-sharing penalty": ({"model": {"architecture": "soft_sharing", "options": {"penalty": -0.1}}},
                                       "model.options.penalty"),
     "uncertainty form": ({"training": {"weighting": "uncertainty", "weighting_options": {"form": "half"}}},

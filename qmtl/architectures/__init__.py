@@ -6,15 +6,15 @@ from collections.abc import Callable, Mapping
 
 import pennylane as qml
 
-from qmtl.architectures.ansatz_heads import build_ansatz_heads
-from qmtl.architectures.basis_heads import build_basis_heads
-from qmtl.architectures.classical import build_classical
+from qmtl.architectures.ansatz_heads import AnsatzHeadsOptions, build_ansatz_heads
+from qmtl.architectures.basis_heads import BasisHeadsOptions, build_basis_heads
+from qmtl.architectures.classical import ClassicalOptions, build_classical
 from qmtl.architectures.cross_stitch import CrossStitchOptions, build_cross_stitch
-from qmtl.architectures.hard_sharing import build_hard_sharing
+from qmtl.architectures.hard_sharing import HardSharingOptions, build_hard_sharing
 from qmtl.architectures.options import ArchitectureOptions
 from qmtl.architectures.qmoe import QMoEOptions, build_qmoe
-from qmtl.architectures.single_task import build_single_task
-from qmtl.architectures.soft_sharing import build_soft_sharing
+from qmtl.architectures.single_task import SingleTaskOptions, build_single_task
+from qmtl.architectures.soft_sharing import SoftSharingOptions, build_soft_sharing
 from qmtl.architectures.task_attention import TaskAttentionOptions, build_task_attention
 from qmtl.config import RunConfig
 from qmtl.errors import unknown_name
@@ -38,9 +38,15 @@ ARCHITECTURES: dict[str, ArchitectureBuilder] = {
 
 #: Each architecture's option model (``model.options``), by the same names as ARCHITECTURES.
 ARCHITECTURE_OPTIONS: dict[str, type[ArchitectureOptions]] = {
+    "hard_sharing": HardSharingOptions,
+    "ansatz_heads": AnsatzHeadsOptions,
+    "basis_heads": BasisHeadsOptions,
     "qmoe": QMoEOptions,
     "cross_stitch": CrossStitchOptions,
     "task_attention": TaskAttentionOptions,
+    "soft_sharing": SoftSharingOptions,
+    "single_task": SingleTaskOptions,
+    "classical": ClassicalOptions,
 }
 
 

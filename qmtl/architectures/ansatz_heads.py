@@ -20,18 +20,29 @@ the number of tasks while the shared part stays fixed.  Head layers are numbered
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import pennylane as qml
 import torch
+from pydantic import Field
 
 from qmtl.ansatz import Ansatz, get_ansatz
-from qmtl.architectures.options import positive_int, read_options
+from qmtl.architectures.options import MAX_COUNT, ArchitectureOptions, parse_options
 from qmtl.architectures.parts import build_encoder, build_readouts, uniform_angles, variational_layers
 from qmtl.architectures.task_blocks import TaskBlock, TaskBlockCircuit, TaskBlockModel
 from qmtl.config import RunConfig
 
 NAME = "ansatz_heads"
-DEFAULTS = {"head_layers": 1, "head_ansatz": "hardware_efficient"}
+
+#: The names of :data:`qmtl.ansatz.ANSATZE` (a test keeps the two equal).
+AnsatzName = Literal["strongly_entangling", "hardware_efficient"]
+
+
+class AnsatzHeadsOptions(ArchitectureOptions):
+    """Options of ``ansatz_heads``."""
+
+    head_layers: int = Field(1, ge=1, le=MAX_COUNT, description="ansatz layers of each task's head block")
+    head_ansatz: AnsatzName = Field("hardware_efficient", description="ansatz of the head blocks")
 
 
 class AnsatzBlock(TaskBlock):
@@ -60,9 +71,9 @@ def build_ansatz_heads(
 ) -> TaskBlockModel:
     """``shared_prefix`` forces (True) or forbids (False) the one-prefix evaluation; by
     default it is used on ``default.qubit``."""
-    options = read_options(NAME, config.model.options, DEFAULTS)
-    head_layers = positive_int(NAME, options, "head_layers")
-    head_ansatz = get_ansatz(options["head_ansatz"])
+    options = parse_options(NAME, AnsatzHeadsOptions, config.model.options)
+    head_layers = options.head_layers
+    head_ansatz = get_ansatz(options.head_ansatz)
     model = config.model
     n, layers = model.n_qubits, model.ansatz.layers
     encoder = build_encoder(model, input_dims, n)

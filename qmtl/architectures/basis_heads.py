@@ -23,13 +23,17 @@ import pennylane as qml
 import torch
 
 from qmtl.ansatz import Ansatz, get_ansatz
-from qmtl.architectures.options import read_options
+from qmtl.architectures.options import ArchitectureOptions, parse_options
 from qmtl.architectures.parts import build_encoder, build_readouts
 from qmtl.architectures.task_blocks import TaskBlock, TaskBlockCircuit, TaskBlockModel
 from qmtl.config import RunConfig
 from qmtl.observables import word_wires
 
 NAME = "basis_heads"
+
+
+class BasisHeadsOptions(ArchitectureOptions):
+    """``basis_heads`` takes no options: each task's rotations cover the wires it measures."""
 
 
 # One layer of general rotations R_Z(omega) R_Y(theta) R_Z(phi) (qml.Rot), no entangler.
@@ -61,7 +65,7 @@ def build_basis_heads(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str,
     shared_prefix: bool | None = None,
 ) -> TaskBlockModel:
-    read_options(NAME, config.model.options, {})
+    parse_options(NAME, BasisHeadsOptions, config.model.options)
     model = config.model
     task_wires = [
         sorted({wire for word in task.observables for wire in word_wires(word)}) for task in config.tasks

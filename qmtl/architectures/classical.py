@@ -15,10 +15,11 @@ from collections.abc import Mapping
 
 import pennylane as qml
 import torch
+from pydantic import Field
 from torch import nn
 
 from qmtl.architectures.hard_sharing import build_hard_sharing
-from qmtl.architectures.options import positive_int, read_options
+from qmtl.architectures.options import MAX_COUNT, ArchitectureOptions, parse_options
 from qmtl.config import RunConfig
 from qmtl.encoders import AngleEncoder, Features, make_angle_encoder
 from qmtl.errors import UserError
@@ -26,6 +27,15 @@ from qmtl.model import MultiTaskModel
 
 NAME = "classical"
 TOLERANCE = 0.10
+
+
+class ClassicalOptions(ArchitectureOptions):
+    """Options of ``classical``: a matched parameter count (the default) or a given ``width``."""
+
+    match_parameters: bool = Field(
+        True, description="choose width so that the total parameter count is the hard-sharing model's (within 10%)")
+    width: int | None = Field(
+        None, ge=1, le=MAX_COUNT, description="width of the shared tanh layer; needs match_parameters: false")
 
 
 class ClassicalModel(MultiTaskModel):
@@ -76,14 +86,14 @@ def matched_width(config: RunConfig, input_dims: int | Mapping[str, int], target
 def build_classical(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> ClassicalModel:
-    options = read_options(NAME, config.model.options, {"match_parameters": True, "width": None})
-    if options["match_parameters"] is (options["width"] is not None):
+    options = parse_options(NAME, ClassicalOptions, config.model.options)
+    if options.match_parameters is (options.width is not None):
         raise UserError(
             "architecture 'classical' takes either model.options.match_parameters: true (the "
             "default) or match_parameters: false with a width, e.g. width: 16"
         )
-    if options["width"] is not None:
-        return _classical(config, input_dims, positive_int(NAME, options, "width"))
+    if options.width is not None:
+        return _classical(config, input_dims, options.width)
     target = quantum_parameter_count(config, input_dims, device, diff_method)
     model = _classical(config, input_dims, matched_width(config, input_dims, target))
     if abs(_total(model) - target) > TOLERANCE * target:

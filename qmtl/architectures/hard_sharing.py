@@ -15,12 +15,18 @@ import torch
 from torch import nn
 
 from qmtl.ansatz import get_ansatz
+from qmtl.architectures.options import ArchitectureOptions, parse_options
 from qmtl.circuit import SharedCircuit
 from qmtl.config import RunConfig
 from qmtl.encoders import AngleEncoder, Features, make_angle_encoder
-from qmtl.errors import UserError
 from qmtl.model import MultiTaskModel, Readout, split_by_task
 from qmtl.observables import canonical_word
+
+NAME = "hard_sharing"
+
+
+class HardSharingOptions(ArchitectureOptions):
+    """``hard_sharing`` takes no options: every task reads its words from the one shared circuit."""
 
 
 class HardSharingModel(MultiTaskModel):
@@ -49,11 +55,7 @@ class HardSharingModel(MultiTaskModel):
 def build_hard_sharing(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> HardSharingModel:
-    if config.model.options:
-        raise UserError(
-            f"model.options {sorted(config.model.options)} are not used by the hard_sharing "
-            f"architecture; remove them"
-        )
+    parse_options(NAME, HardSharingOptions, config.model.options)
     observables: list[str] = []
     columns: dict[str, list[int]] = {}
     for task in config.tasks:

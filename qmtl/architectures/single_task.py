@@ -16,12 +16,18 @@ from collections.abc import Mapping
 import pennylane as qml
 
 from qmtl.architectures.independent import IndependentTasksModel, independent_parts
-from qmtl.architectures.options import read_options
+from qmtl.architectures.options import ArchitectureOptions, parse_options
 from qmtl.config import RunConfig
+
+NAME = "single_task"
+
+
+class SingleTaskOptions(ArchitectureOptions):
+    """``single_task`` takes no options: each task's model has the hard-sharing model's layout."""
 
 
 def build_single_task(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> IndependentTasksModel:
-    read_options("single_task", config.model.options, {})
+    parse_options(NAME, SingleTaskOptions, config.model.options)
     return IndependentTasksModel(*independent_parts(config, input_dims, device, diff_method))

@@ -31,25 +31,37 @@ exposes :math:`R` as ``regularization()``; the trainer adds it to the objective.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Literal
 
 import pennylane as qml
 import torch
+from pydantic import Field
 
 from qmtl.architectures.independent import IndependentTasksModel, independent_parts
-from qmtl.architectures.options import non_negative_float, read_options
+from qmtl.architectures.options import ArchitectureOptions, parse_options
 from qmtl.architectures.stacked import StackedCircuits
 from qmtl.config import RunConfig
 from qmtl.encoders import AngleEncoder
-from qmtl.errors import UserError
 from qmtl.model import Readout
 
 NAME = "soft_sharing"
 
+PenaltyKind = Literal["circular", "l2"]
+
 #: Penalty on the angle differences ``d`` of one pair of tasks, by ``penalty_kind``.
-PENALTIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+PENALTIES: dict[PenaltyKind, Callable[[torch.Tensor], torch.Tensor]] = {
     "circular": lambda d: (1 - torch.cos(d)).sum(),
     "l2": lambda d: d.pow(2).sum(),
 }
+
+
+class SoftSharingOptions(ArchitectureOptions):
+    """Options of ``soft_sharing``."""
+
+    penalty: float = Field(0.01, ge=0, description="λ, the weight of the penalty on the tasks' circuit-angle "
+                                                   "differences (0: independent tasks)")
+    penalty_kind: PenaltyKind = Field("circular", description="circular: λ Σ (1 - cos d), periodic in 2π; "
+                                                              "l2: λ Σ d², angles as reals")
 
 
 class SoftSharingModel(IndependentTasksModel):
@@ -57,7 +69,7 @@ class SoftSharingModel(IndependentTasksModel):
 
     def __init__(self, encoders: dict[str, AngleEncoder], circuits: StackedCircuits,
                  heads: dict[str, Readout], columns: dict[str, list[int]], penalty: float,
-                 penalty_kind: str = "circular") -> None:
+                 penalty_kind: PenaltyKind = "circular") -> None:
         super().__init__(encoders, circuits, heads, columns)
         self.penalty = penalty
         self.penalty_kind = penalty_kind
@@ -76,12 +88,6 @@ class SoftSharingModel(IndependentTasksModel):
 def build_soft_sharing(
     config: RunConfig, input_dims: int | Mapping[str, int], device: qml.devices.Device, diff_method: str
 ) -> SoftSharingModel:
-    options = read_options(NAME, config.model.options, {"penalty": 0.01, "penalty_kind": "circular"})
-    penalty = non_negative_float(NAME, options, "penalty")
-    kind = options["penalty_kind"]
-    if kind not in PENALTIES:
-        raise UserError(
-            f"model.options.penalty_kind = {kind!r} for architecture '{NAME}' must be one of "
-            f"{', '.join(PENALTIES)} (circular: periodic in 2π, the default)"
-        )
-    return SoftSharingModel(*independent_parts(config, input_dims, device, diff_method), penalty, kind)
+    options = parse_options(NAME, SoftSharingOptions, config.model.options)
+    return SoftSharingModel(*independent_parts(config, input_dims, device, diff_method), options.penalty,
+                            options.penalty_kind)

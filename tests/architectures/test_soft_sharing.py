@@ -76,7 +76,7 @@ def test_zero_penalty_and_no_shared_parameter(make_model):
 
 
 def test_unknown_penalty_kind_is_a_user_error(make_model):
-    with pytest.raises(UserError, match="penalty_kind = 'von_mises' .* must be one of circular, l2"):
+    with pytest.raises(UserError, match="penalty_kind for architecture 'soft_sharing' is 'von_mises'; choose one of circular, l2"):
         make_model("soft_sharing", {"penalty_kind": "von_mises"})
 
 
