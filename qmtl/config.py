@@ -479,12 +479,23 @@ def validate_config(raw: dict[str, Any]) -> RunConfig:
         raise UserError(explain_validation_error(error)) from None
 
 
+def _data_sections(data: Any) -> list[dict[str, Any]]:
+    """The raw ``data`` section and, for ``per_task`` data, each task's source: every
+    mapping whose ``path`` names a data file."""
+    if not isinstance(data, dict):
+        return []
+    options = data.get("options")
+    sources = options.get("sources") if data.get("name") == "per_task" and isinstance(options, dict) else None
+    return [data, *(s for s in sources.values() if isinstance(s, dict))] if isinstance(sources, dict) else [data]
+
+
 def _data_path_from_file(raw: dict[str, Any], folder: Path) -> None:
-    """A relative ``data.path`` written in a config file is relative to that file's folder."""
-    data = raw.get("data")
-    if isinstance(data, dict) and isinstance(data.get("path"), str) and data["path"]:
-        written = _expand_user(data["path"])
-        data["path"] = str(written if written.is_absolute() else (folder / written).resolve())
+    """A relative ``data.path`` (or per-task source ``path``) written in a config file is
+    relative to that file's folder."""
+    for section in _data_sections(raw.get("data")):
+        if isinstance(section.get("path"), str) and section["path"]:
+            written = _expand_user(section["path"])
+            section["path"] = str(written if written.is_absolute() else (folder / written).resolve())
 
 
 def _expand_user(path: str) -> Path:
@@ -511,11 +522,16 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
 
 
 def with_absolute_data_path(config: RunConfig) -> RunConfig:
-    """``config`` with ``data.path`` made absolute against the working directory (``~`` expanded)."""
-    if not config.data.path:
+    """``config`` with ``data.path`` (and per-task source paths) made absolute against the
+    working directory (``~`` expanded)."""
+    data = config.data.model_dump()
+    sections = _data_sections(data)
+    for section in sections:
+        if isinstance(section.get("path"), str) and section["path"]:
+            section["path"] = str(_expand_user(section["path"]).resolve())
+    if data == config.data.model_dump():
         return config
-    absolute = str(_expand_user(config.data.path).resolve())
-    return config.model_copy(update={"data": config.data.model_copy(update={"path": absolute})})
+    return config.model_copy(update={"data": DataConfig.model_validate(data)})
 
 
 def dump_config(config: RunConfig) -> str:

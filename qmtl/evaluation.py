@@ -3,6 +3,7 @@ interrupted) run's best model, possibly on another target; Δm against a baselin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -16,14 +17,35 @@ from qmtl.tasks import TaskConfig
 EVAL_BATCH = 512
 
 
-def task_losses(outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], tasks: list[TaskConfig]) -> torch.Tensor:
-    """The vector of per-task mean losses, each scaled by the task's static weight."""
-    return torch.stack([task.weight * task.loss(outputs[task.name], targets[task.name]) for task in tasks])
+def task_losses(outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], tasks: list[TaskConfig],
+                labelled: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+    r"""The vector of per-task mean losses, each scaled by the task's static weight.
+
+    With ``labelled`` (a split's masks of labelled rows, :class:`qmtl.data.Split`), task
+    :math:`t`'s loss is the mean over its labelled rows :math:`S_t` of the batch only,
+    :math:`L_t = \frac{1}{|S_t|} \sum_{i \in S_t} \ell_t(f_t(x_i), y_{it})`: an unlabelled
+    row's output is not read, so its placeholder target cannot move any gradient.  A task
+    with no labelled row in the batch (:math:`S_t = \emptyset`) gets a constant 0, outside
+    the autograd graph: no loss and no gradient, and its head's parameters get no ``.grad``
+    from it (the optimiser leaves them alone that step).
+    """
+    losses = []
+    for task in tasks:
+        output, target = outputs[task.name], targets[task.name]
+        mask = None if labelled is None else labelled[task.name]
+        if mask is not None and not bool(mask.all()):
+            if not bool(mask.any()):
+                losses.append(output.new_zeros(()))
+                continue
+            output, target = output[mask], target[mask]
+        losses.append(task.weight * task.loss(output, target))
+    return torch.stack(losses)
 
 
 @torch.no_grad()
 def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch_size: int = EVAL_BATCH) -> dict[str, dict[str, float]]:
-    """Per-task loss and metrics on a whole split (model in eval mode)."""
+    """Per-task loss and metrics on a whole split (model in eval mode), each task on its
+    labelled rows of the split only (so Δm compares tasks each on its own test rows)."""
     was_training = model.training
     model.eval()
     outputs: dict[str, list[torch.Tensor]] = {t.name: [] for t in tasks}
@@ -34,7 +56,8 @@ def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch
     model.train(was_training)
     results = {}
     for task in tasks:
-        output, target = torch.cat(outputs[task.name]), split.targets[task.name]
+        labelled = split.labelled[task.name]
+        output, target = torch.cat(outputs[task.name])[labelled], split.targets[task.name][labelled]
         results[task.name] = {"loss": float(task.loss(output, target)), **task.scores(output, target)}
     return results
 

@@ -30,6 +30,7 @@ from qmtl import __version__
 from qmtl.checkpoint import CorruptCheckpoint, atomic_write_json, load_checkpoint, model_fingerprint, save_checkpoint
 from qmtl.config import RunConfig, dump_config, load_config
 from qmtl.data import MultiTaskData, Split
+from qmtl.data.partial_labels import balanced_batches, has_missing_labels
 from qmtl.data.synthetic_correlated import NAME as SYNTHETIC_CORRELATED
 from qmtl.data.synthetic_correlated import splits_label_correlation
 from qmtl.errors import RunStopped, UserError
@@ -102,6 +103,8 @@ class Trainer:
         """Strategy, optimiser and state over the built run's model."""
         config = self.config
         self.data: MultiTaskData = self.built.require_data()
+        # Missing labels: batches are dealt by label pattern, each holding every task's data.
+        self.balanced_batches = has_missing_labels(self.data.train.labelled)
         self.device = self.built.device
         self.device_name = config.device.name
         self.model: MultiTaskModel = self.built.model
@@ -179,7 +182,7 @@ class Trainer:
         never holds a diverged model.
         """
         self.optimizer.zero_grad(set_to_none=True)
-        losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
+        losses = task_losses(self.model(batch.features), batch.targets, self.tasks, batch.labelled)
         if not bool(torch.isfinite(losses).all()):
             bad = ", ".join(t.name for t, loss in zip(self.tasks, losses) if not torch.isfinite(loss))
             raise self._diverged(f"the loss of task(s) {bad} is NaN or infinite", self._loss_cause(batch))
@@ -203,7 +206,8 @@ class Trainer:
             # FAMO's update compares the same batch's losses before and after the step:
             # one more forward pass, no backward.
             with torch.no_grad():
-                self.strategy.after_step(task_losses(self.model(batch.features), batch.targets, self.tasks))
+                self.strategy.after_step(task_losses(self.model(batch.features), batch.targets, self.tasks,
+                                                     batch.labelled))
         return losses.detach()
 
     def _trained_parameters(self) -> list[torch.Tensor]:
@@ -232,8 +236,11 @@ class Trainer:
     def _conflict(self) -> list[list[float]] | None:
         if not self.config.training.conflict_diagnostic or len(self.tasks) < 2 or not self.model.shared_parameters():
             return None  # nothing shared, nothing to conflict over
-        batch = self.data.train.subset(torch.arange(min(len(self.data.train), 128)))
-        losses = task_losses(self.model(batch.features), batch.targets, self.tasks)
+        if not self.balanced_batches:
+            batch = self.data.train.subset(torch.arange(min(len(self.data.train), 128)))
+        else:  # about 128 rows holding every label pattern in proportion, and every task
+            batch = self.data.train.subset(balanced_batches(self.data.train.labelled, 128, self.config.seed, 0)[0])
+        losses = task_losses(self.model(batch.features), batch.targets, self.tasks, batch.labelled)
         cosines = task_gradient_cosines(losses, self.model.shared_parameters())
         self.optimizer.zero_grad(set_to_none=True)
         return cosines.tolist()
@@ -255,16 +262,23 @@ class Trainer:
 
     def _epoch(self, epoch: int) -> dict[str, Any]:
         cfg = self.config.training
-        order = batch_order(len(self.data.train), self.config.seed, epoch)
-        batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        if not self.balanced_batches:
+            order = batch_order(len(self.data.train), self.config.seed, epoch)
+            batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        else:  # missing labels: every batch holds its share of each label pattern and every task
+            batches = balanced_batches(self.data.train.labelled, cfg.batch_size, self.config.seed, epoch)
         start = self.state.step_in_epoch
-        sums = torch.zeros(len(self.tasks), dtype=torch.float64)
+        # Per task: the sum of its batch losses times its labelled rows, and those rows.
+        sums, seen = torch.zeros(len(self.tasks), dtype=torch.float64), torch.zeros(len(self.tasks), dtype=torch.float64)
         weight_sums, weighted_steps = torch.zeros(len(self.tasks), dtype=torch.float64), 0
         bar = tqdm(batches[start:], desc=f"epoch {epoch}/{cfg.epochs}", leave=False, disable=not self.progress,
                    dynamic_ncols=True, mininterval=0.5)
         for index in bar:
-            losses = self._step(self.data.train.subset(index))
-            sums += losses.double() * len(index)
+            batch = self.data.train.subset(index)
+            losses = self._step(batch)
+            labelled_rows = torch.stack([batch.labelled[t.name].sum() for t in self.tasks]).double()
+            sums += losses.double() * labelled_rows
+            seen += labelled_rows
             if self._step_weights is not None:
                 weight_sums += self._step_weights.double()
                 weighted_steps += 1
@@ -277,8 +291,7 @@ class Trainer:
                 self.on_step(self.state.global_step)
         bar.close()
         # Batches replayed from a mid-epoch resume are not in ``sums``; average what was seen.
-        seen = sum(len(b) for b in batches[start:])
-        mean_losses = (sums / max(seen, 1)).float()
+        mean_losses = (sums / seen.clamp(min=1)).float()
         self.strategy.end_epoch(mean_losses)
         self._epoch_weights = ({t.name: float(w) for t, w in zip(self.tasks, weight_sums / weighted_steps)}
                                if weighted_steps else None)

@@ -201,7 +201,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "npz missing labels": (npz_case(arrays(y_label=None)), "needs the array 'y_label'"),
     "npz nameless modality": (npz_case(arrays(X=None, X_=np.ones((ROWS, 2)))), "names no modality"),
     "npz modalities of different lengths": (npz_case(arrays(X=None, X_a=np.ones((ROWS, 2)), X_b=np.ones((ROWS - 1, 2)))), "different numbers of rows"),
-    "npz infinite regression target": (npz_case(arrays(y_score=np.full(ROWS, np.inf)), regression()), "has a NaN or infinite label"),
+    "npz infinite regression target": (npz_case(arrays(y_score=np.full(ROWS, np.inf)), regression()), "has an infinite label"),
     # Keys a loader does not read
     "digits given data.path": (digits_case(path="x.csv"), "takes no data.path"),
     "synthetic given data.path": (synthetic_case(path="x.csv"), "takes no data.path"),

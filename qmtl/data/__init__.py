@@ -13,6 +13,8 @@ from qmtl.data.digits import load_digits
 from qmtl.data.linnerud import load_linnerud
 from qmtl.data.multidigits import load_multidigits
 from qmtl.data.npz_loader import load_npz
+from qmtl.data.per_task import NAME as PER_TASK
+from qmtl.data.per_task import load_per_task
 from qmtl.data.quantum_teacher import load_quantum_teacher
 from qmtl.data.synthetic_correlated import load_synthetic_correlated
 from qmtl.errors import UserError, unknown_name
@@ -29,6 +31,7 @@ DATASETS: dict[str, Loader] = {
     "linnerud": lambda cfg, tasks: load_linnerud(cfg.options),
     "breast-cancer": lambda cfg, tasks: load_breast_cancer(cfg.options, [t.name for t in tasks]),
     "npz": lambda cfg, tasks: load_npz(cfg.path, cfg.options, [t.name for t in tasks]),
+    PER_TASK: lambda cfg, tasks: load_per_task(cfg.options, tasks, load_raw),
 }
 
 #: Loaders that read a user's file (``data.path``); only ``csv`` selects columns (``data.features``).
@@ -53,8 +56,8 @@ def split_identity(config: DataConfig, seed: int, digest: dict[str, Any]) -> dic
     }
 
 
-def load_data(config: DataConfig, tasks: Sequence[TaskConfig], seed: int) -> MultiTaskData:
-    """Load the configured data set and return checked, seeded, standardised splits."""
+def load_raw(config: DataConfig, tasks: Sequence[TaskConfig]) -> RawData:
+    """The named data set's raw data, once ``data.path`` and ``data.features`` suit it."""
     if config.name not in DATASETS:
         raise unknown_name("data set", config.name, DATASETS)
     if config.path is not None and config.name not in FILE_LOADERS:
@@ -62,14 +65,19 @@ def load_data(config: DataConfig, tasks: Sequence[TaskConfig], seed: int) -> Mul
                         f"{', '.join(sorted(FILE_LOADERS))}); remove data.path")
     if config.features is not None and config.name not in COLUMN_LOADERS:
         raise UserError(f"data set '{config.name}' takes no data.features (only csv selects columns); remove data.features")
+    return DATASETS[config.name](config, tasks)
+
+
+def load_data(config: DataConfig, tasks: Sequence[TaskConfig], seed: int) -> MultiTaskData:
+    """Load the configured data set and return checked, seeded, standardised splits."""
     options = dict(config.options)
     standardise = options.pop(STANDARDISE_TARGETS, False)
     if not isinstance(standardise, bool):
         raise UserError(f"data.options.{STANDARDISE_TARGETS} must be true or false, got {standardise!r}")
-    raw = DATASETS[config.name](config.model_copy(update={"options": options}), tasks)
+    raw = load_raw(config.model_copy(update={"options": options}), tasks)
     data = prepare(raw, tasks, config.val_fraction, config.test_fraction, seed, config.limit, standardise)
     data.split = split_identity(config, seed, data.split)
     return data
 
 
-__all__ = ["DATASETS", "MultiTaskData", "RawData", "Split", "load_data", "split_identity"]
+__all__ = ["DATASETS", "MultiTaskData", "RawData", "Split", "load_data", "load_raw", "split_identity"]

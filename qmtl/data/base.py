@@ -9,6 +9,14 @@ whose labels are all one class would otherwise score accuracy 1.0).  Splits are 
 and the standardisation is fitted on the training split only, so nothing leaks from
 val/test; ``MultiTaskData.split`` records which examples went where.
 
+Missing labels: a NaN target is a missing label (loaders turn an empty CSV cell into
+one).  Each split carries a boolean mask per task of its labelled rows
+(``Split.labelled``); a missing label's target is a placeholder 0 that no loss or metric
+reads.  With missing labels the split is stratified by label pattern
+(:mod:`qmtl.data.partial_labels`), and a task without a labelled row in some split, or
+without any label at all, is refused.  Class and standardisation checks use the labelled
+rows of each task only.
+
 Regression targets are left in their units by default, so reported MSE/MAE mean what the
 user's data means.  ``standardise_targets`` (``data.options.standardise_targets: true``)
 rescales each regression target to zero mean and unit variance on the training split:
@@ -31,6 +39,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
+from qmtl.data.partial_labels import check_labelled_in_every_split, has_missing_labels, label_patterns
 from qmtl.errors import UserError
 from qmtl.tasks import TaskConfig
 
@@ -59,10 +68,22 @@ class RawData:
 
 @dataclass
 class Split:
-    """One split as tensors: ``features`` and ``targets[task]`` share their first axis."""
+    """One split as tensors: ``features``, ``targets[task]`` and ``labelled[task]`` share their first axis.
+
+    ``labelled[task]`` is a boolean mask of the rows that carry a label for ``task``; the
+    target of any other row is a placeholder 0 that losses and metrics never read
+    (:func:`qmtl.evaluation.task_losses`).  A task left out of ``labelled`` is labelled on
+    every row, so a split built without masks is fully labelled.
+    """
 
     features: TensorFeatures
     targets: dict[str, torch.Tensor]
+    labelled: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for task, target in self.targets.items():
+            if task not in self.labelled:
+                self.labelled[task] = torch.ones(len(target), dtype=torch.bool)
 
     def __len__(self) -> int:
         return len(next(iter(self.targets.values())))
@@ -72,7 +93,8 @@ class Split:
             features: TensorFeatures = {k: v[index] for k, v in self.features.items()}
         else:
             features = self.features[index]
-        return Split(features, {k: v[index] for k, v in self.targets.items()})
+        return Split(features, {k: v[index] for k, v in self.targets.items()},
+                     {k: v[index] for k, v in self.labelled.items()})
 
 
 @dataclass
@@ -141,14 +163,18 @@ def check_features(raw: RawData) -> None:
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def check_targets(raw: RawData, tasks: Sequence[TaskConfig]) -> dict[str, np.ndarray]:
+def check_targets(raw: RawData, tasks: Sequence[TaskConfig]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Every configured task has real, finite targets of the right shape and range.
 
-    Returns the targets by task as plain arrays: booleans become 0/1 and a ``(n, 1)``
-    column of class labels becomes ``(n,)``.
+    A NaN target is a missing label (an empty CSV cell, a NaN in an ``.npz``; a
+    multi-output target is missing whole or not at all).  Returns the targets by task as
+    plain arrays (booleans become 0/1, a ``(n, 1)`` column of class labels becomes
+    ``(n,)``, a missing label becomes a placeholder 0) and the boolean mask of labelled
+    rows by task.
     """
     n_rows = next(iter(_modalities(raw).values()))[0].shape[0]
     checked: dict[str, np.ndarray] = {}
+    labelled_by_task: dict[str, np.ndarray] = {}
     for task in tasks:
         if task.name not in raw.targets:
             raise UserError(
@@ -167,10 +193,28 @@ def check_targets(raw: RawData, tasks: Sequence[TaskConfig]) -> dict[str, np.nda
             raise UserError(f"{raw.source}: task '{task.name}' has complex labels; give real numbers")
         if not np.issubdtype(values.dtype, np.number):
             raise UserError(f"{raw.source}: task '{task.name}' holds {values.dtype} labels, not numbers; encode them numerically")
-        finite = np.isfinite(values.astype(np.float64))
-        if not finite.all():
-            row = int(np.argwhere(~finite.reshape(n_rows, -1).all(axis=1))[0, 0])
-            raise UserError(f"{raw.source}: task '{task.name}' has a NaN or infinite label ({raw.row(row)}); clean it")
+        by_row = values.astype(np.float64).reshape(n_rows, -1)
+        infinite = np.isinf(by_row).any(axis=1)
+        if infinite.any():
+            row = int(np.argmax(infinite))
+            raise UserError(f"{raw.source}: task '{task.name}' has an infinite label ({raw.row(row)}); fix it "
+                            f"(a missing label is NaN in an array, an empty cell in a CSV)")
+        missing = np.isnan(by_row)
+        partial = missing.any(axis=1) & ~missing.all(axis=1)
+        if partial.any():
+            raise UserError(
+                f"{raw.source}: task '{task.name}' misses some but not all outputs ({raw.row(int(np.argmax(partial)))}); "
+                f"give every output of a row, or none to mark the label missing"
+            )
+        labelled = np.asarray(~missing.any(axis=1))
+        if not labelled.any():
+            raise UserError(
+                f"{raw.source}: task '{task.name}' has no label at all (every value is missing); "
+                f"fill its labels or remove the task"
+            )
+        if not labelled.all():
+            values = np.asarray(np.where(np.isnan(values.astype(np.float64)), 0.0, values))  # placeholder, never read
+        labelled_by_task[task.name] = labelled
         if task.kind == "regression":
             if values.ndim > 2:
                 raise UserError(
@@ -205,10 +249,14 @@ def check_targets(raw: RawData, tasks: Sequence[TaskConfig]) -> dict[str, np.nda
                 f"fix the labels or the task's kind/classes"
             )
         checked[task.name] = values.astype(np.int64)
-    return checked
+    return checked, labelled_by_task
 
 
-def _stratify_labels(targets: dict[str, np.ndarray], tasks: Sequence[TaskConfig]) -> np.ndarray | None:
+def _stratify_labels(targets: dict[str, np.ndarray], labelled: dict[str, np.ndarray],
+                     tasks: Sequence[TaskConfig]) -> np.ndarray | None:
+    if has_missing_labels(labelled):
+        # Each way of being labelled (each source of per-task data) in every split in proportion.
+        return label_patterns(labelled)
     for task in tasks:
         if task.kind != "regression":
             labels = targets[task.name]
@@ -272,8 +320,9 @@ def split_digest(n: int, train: np.ndarray, val: np.ndarray, test: np.ndarray) -
             "indices_sha256": digest.hexdigest()}
 
 
-def _check_classes(source: str, tasks: Sequence[TaskConfig], targets: dict[str, np.ndarray], train: np.ndarray) -> None:
-    """Every class of every classification task occurs in the training split.
+def _check_classes(source: str, tasks: Sequence[TaskConfig], targets: dict[str, np.ndarray],
+                   labelled: dict[str, np.ndarray], train: np.ndarray) -> None:
+    """Every class of every classification task occurs in its labelled training rows.
 
     A task with one class in training can only learn to predict that class, and it then
     scores as if it had learnt something (accuracy 1.0 when the test split agrees).
@@ -283,8 +332,9 @@ def _check_classes(source: str, tasks: Sequence[TaskConfig], targets: dict[str, 
             continue
         n_classes = task.classes if task.kind == "multiclass" else 2
         assert n_classes is not None
-        labels = targets[task.name]
-        missing = sorted(set(range(n_classes)) - set(labels[train].tolist()))
+        labels = targets[task.name][labelled[task.name]]
+        train_labels = targets[task.name][train[labelled[task.name][train]]]
+        missing = sorted(set(range(n_classes)) - set(train_labels.tolist()))
         if not missing:
             continue
         present = sorted(set(labels.tolist()))
@@ -322,7 +372,7 @@ def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test
             limit: int | None = None, standardise_targets: bool = False) -> MultiTaskData:
     """Check, split (seeded) and standardise (fitted on train) a loader's raw data."""
     check_features(raw)
-    targets_by_task = check_targets(raw, tasks)
+    targets_by_task, labelled = check_targets(raw, tasks)
     modalities = _modalities(raw)
     n_total = n = next(iter(modalities.values()))[0].shape[0]
     keep = np.arange(n)
@@ -330,10 +380,13 @@ def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test
         keep = np.sort(np.random.default_rng(seed).permutation(n)[:limit])
         modalities = {k: (v[keep], names) for k, (v, names) in modalities.items()}
         targets_by_task = {k: v[keep] for k, v in targets_by_task.items()}
+        labelled = {k: v[keep] for k, v in labelled.items()}
         n = limit
     check_split_sizes(n, val_fraction, test_fraction, raw.source)
-    train, val, test = split_indices(n, val_fraction, test_fraction, seed, _stratify_labels(targets_by_task, tasks))
-    _check_classes(raw.source, tasks, targets_by_task, train)
+    train, val, test = split_indices(n, val_fraction, test_fraction, seed,
+                                     _stratify_labels(targets_by_task, labelled, tasks))
+    check_labelled_in_every_split(raw.source, labelled, {"train": train, "val": val, "test": test})
+    _check_classes(raw.source, tasks, targets_by_task, labelled, train)
     scaled: dict[str, np.ndarray] = {}
     stats: dict[str, list[float]] = {}
     for name, (array, names) in modalities.items():
@@ -343,7 +396,8 @@ def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test
         for task in tasks:
             if task.kind == "regression":
                 values = targets_by_task[task.name].astype(np.float64)
-                mean, std = values[train].mean(axis=0), values[train].std(axis=0)
+                fitted = values[train[labelled[task.name][train]]]  # labelled training rows only
+                mean, std = fitted.mean(axis=0), fitted.std(axis=0)
                 std = np.where(std < 1e-8, 1.0, std)
                 targets_by_task[task.name] = (values - mean) / std
                 stats[f"target.{task.name}.mean"] = np.atleast_1d(mean).tolist()
@@ -361,7 +415,7 @@ def prepare(raw: RawData, tasks: Sequence[TaskConfig], val_fraction: float, test
             targets[task.name] = (
                 torch.from_numpy(values.astype(np.float32)) if task.kind == "regression" else torch.from_numpy(values.astype(np.int64))
             )
-        return Split(features, targets)
+        return Split(features, targets, {task.name: torch.from_numpy(labelled[task.name][index]) for task in tasks})
 
     input_dims: int | dict[str, int] = (
         {k: v.shape[1] for k, v in scaled.items()} if isinstance(raw.features, dict) else scaled["features"].shape[1]

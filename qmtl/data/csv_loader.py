@@ -12,7 +12,9 @@ are skipped.  Only the columns in use are parsed, so other columns may hold text
 message names the line as an editor shows it: the header is line 1.  Refused, with the
 fix: a header with a nameless or repeated column, a task column also given as a feature
 (the model would read its own answer), rows of the wrong length, and cells that are
-empty, not numbers, NaN or infinite.
+not numbers, NaN or infinite, or empty feature cells.  An empty cell in a task's column
+is a missing label: the task is not trained or scored on that row (a multi-output task's
+cells of one row are all empty or all filled).
 """
 
 from __future__ import annotations
@@ -153,7 +155,13 @@ def _check_features(file: Path, header: list[str], groups: dict[str, list[str]],
 
 
 def _value(file: Path, line: int, column: str, task: str | None, text: str, decimal_comma_hint: bool) -> float:
-    """The number in one cell; ``task`` names the task whose target the column is, if any."""
+    """The number in one cell; ``task`` names the task whose target the column is, if any.
+
+    An empty cell of a task's column is a missing label: NaN, which ``prepare`` turns
+    into the task's mask of labelled rows.
+    """
+    if not text.strip() and task is not None:
+        return math.nan
     if not text.strip():
         raise UserError(f"data file '{file}' column '{column}' line {line} is empty; fill the cell or drop the row")
     try:
@@ -166,7 +174,8 @@ def _value(file: Path, line: int, column: str, task: str | None, text: str, deci
         ) from None
     if not math.isfinite(value):
         what = f"task '{task}' has a NaN or infinite label" if task else f"feature '{column}' has a NaN or infinite value"
-        raise UserError(f"data file '{file}': {what} (line {line}: {text.strip()!r}); fill the cell or drop the row")
+        fix = "fix the cell, or leave it empty for a missing label" if task else "fill the cell or drop the row"
+        raise UserError(f"data file '{file}': {what} (line {line}: {text.strip()!r}); {fix}")
     return value
 
 

@@ -3,7 +3,9 @@
 * ``X`` — the features, ``(n_samples, n_features)``; or one array per modality
   ``X_<modality>`` (each ``(n_samples, d_m)``, one encoder each), not both;
 * ``y_<task>`` — one array per configured task: ``(n_samples,)`` labels or values, or
-  ``(n_samples, outputs)`` for multi-output regression.
+  ``(n_samples, outputs)`` for multi-output regression.  NaN marks a missing label, for
+  every kind of task (store class labels as floats then: ``[0, 1, nan]``); a multi-output
+  row is missing whole (all NaN) or not at all.
 
 Write one with ``numpy.savez("data.npz", X=X, y_label=y)``.  Archives are read with
 ``allow_pickle=False``: only plain arrays, no code.  Other arrays are ignored.
