@@ -31,11 +31,11 @@ from torch import nn
 
 from qmtl.ansatz import Ansatz
 from qmtl.architectures.parts import uniform_angles, variational_layers
-from qmtl.circuit import MAX_DIAGONAL_QUBITS, z_word_signs
 from qmtl.encoders import AngleEncoder, Features
 from qmtl.lightcone import data_angles, expand, live_angles, refuse_other_layouts
 from qmtl.model import MultiTaskModel, Readout
 from qmtl.observables import canonical_word, parse_pauli_word, to_observable
+from qmtl.statevector import MAX_DIAGONAL_QUBITS, z_word_signs
 
 SIMULATOR = "default.qubit"
 

@@ -72,7 +72,7 @@ def test_dropped_angles_are_exactly_those_without_a_gradient(ansatz, words):
 
     @qml.qnode(device, interface="torch")
     def full_circuit(angles, weights):
-        circuit._queue(angles, weights, every, gates=True)
+        circuit._queue(angles, weights, every)
         return [qml.expval(to_observable(w)) for w in words]
 
     gradient = torch.zeros_like(weights)

@@ -5,7 +5,6 @@ import torch
 from qmtl.architectures import build_model
 from qmtl.config import validate_config
 from qmtl.errors import UserError
-from qmtl.lightcone import expand
 
 
 def _model(raw, input_dims=64):
@@ -72,8 +71,8 @@ def test_reupload_changes_the_circuit(tiny_config):
     _, _, reuploaded = _model(tiny_config)
     x = torch.randn(2, 64)
     angles = plain.encoder(x)
-    tape_plain = qml.workflow.construct_tape(plain.circuit.qnode)(angles, plain.circuit.weights, gates=True)
-    tape_re = qml.workflow.construct_tape(reuploaded.circuit.qnode)(angles, reuploaded.circuit.weights, gates=True)
+    tape_plain = qml.workflow.construct_tape(plain.circuit.qnode)(angles, plain.circuit.weights)
+    tape_re = qml.workflow.construct_tape(reuploaded.circuit.qnode)(angles, reuploaded.circuit.weights)
     # one more encoding layer of 4 RY gates (the ansatz gates are the same in both)
     assert sum(op.name == "RY" for op in tape_re.operations) == sum(op.name == "RY" for op in tape_plain.operations) + 4
 
@@ -84,50 +83,27 @@ def test_unknown_architecture(tiny_config):
         _model(tiny_config)
 
 
-def test_diagonal_readout_equals_expectation_values(tiny_config):
-    """The probabilities-times-signs path gives <Z...> exactly as per-word expvals do."""
-    _, device, model = _model(tiny_config)
-    assert model.circuit.signs is not None
-    angles = model.encoder(torch.randn(4, 64)).double()
-    weights = model.circuit.weights.detach().double()
-    full = expand(weights, model.circuit.live)  # dead angles at 0: every gate queued
-
-    @qml.qnode(device, interface="torch")
-    def reference(x, w):
-        model.circuit._encode(x)
-        for layer in range(model.circuit.layers):
-            model.circuit.ansatz.apply_layer(w[layer], range(4), layer)
-        return [qml.expval(qml.PauliZ(0)), qml.expval(qml.PauliZ(3)), qml.expval(qml.PauliZ(0) @ qml.PauliZ(1))]
-
-    expected = torch.stack(reference(angles, full), dim=-1)
-    values = model.circuit.qnode(angles, weights) @ model.circuit.signs
-    assert torch.allclose(values[:, [0, 3, 4]], expected, atol=1e-10)
+@pytest.mark.parametrize("rotation", ["X", "Y", "Z"])
+def test_statevector_program_equals_the_qnode(tiny_config, rotation):
+    """On default.qubit the compiled statevector program (qmtl/statevector.py) gives the
+    QNode's expectation values and gradients, Z words and X/Y words alike."""
+    tiny_config["tasks"][2]["observables"] = ["X0", "Y1 Z2"]
+    tiny_config["model"]["encoding"] = {"rotation": rotation, "reupload": True}
+    tiny_config["model"]["ansatz"]["layers"] = 2
+    _, _, model = _model(tiny_config)
+    assert model.circuit.program is not None
+    model.double()
+    angles = model.encoder(torch.randn(4, 64, dtype=torch.float64)).detach().requires_grad_()
+    fast = model.circuit(angles)
+    textbook = torch.stack(list(model.circuit.qnode(angles, model.circuit.weights)), dim=-1)
+    assert torch.allclose(fast, textbook, atol=1e-12)
+    mix = torch.randn_like(fast)
+    grads = [torch.autograd.grad((v * mix).sum(), [angles, model.circuit.weights]) for v in (fast, textbook)]
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, atol=1e-12)
 
 
 def test_non_z_words_use_expectation_values(tiny_config):
     tiny_config["tasks"][2]["observables"] = ["X0", "Y1 Z2"]
     _, _, model = _model(tiny_config)
-    assert model.circuit.signs is None
     assert model(torch.randn(3, 64))["ge5"].shape == (3, 1)
-
-
-@pytest.mark.parametrize("rotation", ["X", "Y", "Z"])
-def test_product_state_encoding_equals_encoding_gates(tiny_config, rotation):
-    """The closed-form first encoding gives the same outputs and gradients as the gates."""
-    tiny_config["model"]["encoding"] = {"rotation": rotation, "reupload": True}
-    tiny_config["model"]["ansatz"]["layers"] = 2
-    _, _, model = _model(tiny_config)
-    model.double()
-    x = torch.randn(5, 64, dtype=torch.float64)
-    results = []
-    for closed_form in (True, False):
-        model.circuit.product_state_encoding = closed_form
-        model.zero_grad()
-        outputs = model(x)
-        sum(o.sum() for o in outputs.values()).backward()
-        results.append((outputs, [p.grad.clone() for p in model.parameters()]))
-    (fast, fast_grads), (gates, gate_grads) = results
-    for task in fast:
-        assert torch.allclose(fast[task], gates[task], atol=1e-10)
-    for a, b in zip(fast_grads, gate_grads):
-        assert torch.allclose(a, b, atol=1e-10)
