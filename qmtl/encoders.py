@@ -127,13 +127,14 @@ class AttentionFusionEncoder(AngleEncoder):
     ) -> None:
         super().__init__(input_dims, n_angles, hidden, activation, dropout, scale)
         width = hidden[-1] if hidden else n_angles
-        self.scorers = nn.ModuleDict({
-            name: nn.Sequential(_ACTIVATIONS[activation](), nn.Linear(width, 1)) for name in self.modalities
-        })
-        for scorer in self.scorers.values():
+        scores = {name: nn.Linear(width, 1) for name in self.modalities}
+        for score in scores.values():
             # Zero scores: the fusion starts as the uniform mean of the modalities.
-            nn.init.zeros_(scorer[1].weight)
-            nn.init.zeros_(scorer[1].bias)
+            nn.init.zeros_(score.weight)
+            nn.init.zeros_(score.bias)
+        self.scorers = nn.ModuleDict({
+            name: nn.Sequential(_ACTIVATIONS[activation](), scores[name]) for name in self.modalities
+        })
 
     def _fused_width(self, width: int) -> int:
         return width  # the weighted sum has one branch's width

@@ -79,7 +79,7 @@ def test_a_noise_modality_gets_less_weight_than_an_informative_one():
     encoder = _encoder("attention", seed=0)
     head = torch.nn.Linear(4, 1)
     optimizer = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=0.02)
-    for step in range(150):
+    for _step in range(150):
         index = torch.randint(0, 512, (64,), generator=generator)
         batch = {name: value[index] for name, value in train.items()}
         loss = torch.nn.functional.binary_cross_entropy_with_logits(head(encoder(batch)).squeeze(-1), labels[index])

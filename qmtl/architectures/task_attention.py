@@ -116,6 +116,7 @@ class TaskAttentionModel(MultiTaskModel):
         self.encoder = encoder
         self.circuit = circuit
         self.attention = nn.ModuleDict(dict(attention))
+        self.scales = {name: module.scale for name, module in attention.items()}
         self.heads = nn.ModuleDict(dict(heads))
         self.domains = dict(domains)
         self.task_names = list(heads)
@@ -135,7 +136,7 @@ class TaskAttentionModel(MultiTaskModel):
         values = self.circuit(self.encoder(features))
         outputs = {}
         for name, weights in self._weights(values).items():
-            attended = self.attention[name].scale * weights * values[..., self.domains[name]]
+            attended = self.scales[name] * weights * values[..., self.domains[name]]
             outputs[name] = self.heads[name](attended)
         return outputs
 
