@@ -23,6 +23,7 @@ the stacked training rows.  ``data.options.standardise_targets`` applies to ever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -37,6 +38,8 @@ from qmtl.tasks import TaskConfig
 
 NAME = "per_task"
 SOURCES = "sources"
+#: A key of a ``data`` section named in a loader's message.
+DATA_KEY = re.compile(r"\bdata\.(path|features|options)\b")
 
 #: Loads one source as a ``data`` section would: the data set's raw, unchecked data.
 SourceLoader = Callable[[DataConfig, Sequence[TaskConfig]], RawData]
@@ -81,6 +84,12 @@ def parse_sources(options: Mapping[str, Any]) -> dict[str, DataSource]:
             raise UserError(f"{where}.options.standardise_targets is set per source; set "
                             f"data.options.standardise_targets once, for every task")
     return sources
+
+
+def _as_source_keys(message: str, task: str) -> str:
+    """A loader's message, which names the keys of a ``data`` section, naming the source's keys."""
+    prefix = f"data.options.{SOURCES}.{task}."
+    return DATA_KEY.sub(lambda key: prefix + key.group(1), message)
 
 
 def _check_tasks(sources: Mapping[str, DataSource], tasks: Sequence[TaskConfig]) -> None:
@@ -136,7 +145,7 @@ def load_per_task(options: Mapping[str, Any], tasks: Sequence[TaskConfig], load_
         try:
             raw = load_source(config, [task])
         except UserError as error:
-            raise UserError(f"the source of task '{task_name}': {error}") from None
+            raise UserError(f"the source of task '{task_name}': {_as_source_keys(str(error), task_name)}") from None
         check_features(raw)
         checked, labelled_rows = check_targets(raw, [task])
         loaded[task_name] = raw
