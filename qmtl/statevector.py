@@ -183,6 +183,37 @@ class _Plan:
     steps: list[_Flush | _Permute] = field(default_factory=list)
 
 
+def group_size(n_qubits: int) -> int:
+    """How many adjacent wires' one-qubit matrices are joined (Kronecker product) into one
+    matrix applied to the state in one pass: wider states are memory-bound, so fewer passes
+    with larger matrices win (``experiments/benchmarks/README.md``)."""
+    return 2 if n_qubits <= 8 else 3 if n_qubits <= 10 else 4
+
+
+def _blocks(wires: Sequence[int], size: int) -> list[tuple[int, int]]:
+    """``(first wire, width)`` of runs of adjacent wires among the sorted ``wires``, at most
+    ``size`` wide."""
+    blocks: list[tuple[int, int]] = []
+    for wire in wires:
+        if blocks and blocks[-1][0] + blocks[-1][1] == wire and blocks[-1][1] < size:
+            blocks[-1] = (blocks[-1][0], blocks[-1][1] + 1)
+        else:
+            blocks.append((wire, 1))
+    return blocks
+
+
+def _kron(matrices: torch.Tensor) -> torch.Tensor:
+    """``(batch, m, 2, 2)`` -> ``(batch, 2**m, 2**m)``: the Kronecker product of the m matrices,
+    the first on the most significant bit."""
+    batch, m = matrices.shape[:2]
+    if m == 1:
+        return matrices[:, 0]
+    letters = "acegikmoqsuw"[:m], "bdfhjlnprtvx"[:m]
+    operands = ",".join(f"z{r}{c}" for r, c in zip(*letters))
+    product = torch.einsum(f"{operands}->z{letters[0]}{letters[1]}", *matrices.unbind(1))
+    return product.reshape(batch, 2**m, 2**m)
+
+
 def _rounds(chains: Sequence[Sequence[int]]) -> torch.Tensor:
     """``(rounds, len(chains))`` pool indices, round ``j`` holding each chain's ``j``-th
     matrix (index 0, the identity, past a chain's end)."""
@@ -194,6 +225,14 @@ def _rounds(chains: Sequence[Sequence[int]]) -> torch.Tensor:
 class StatevectorProgram(nn.Module):
     """A compiled circuit: ``forward(inputs (batch, n_inputs), weights (n_weights,))`` ->
     ``(batch, len(words))`` expectation values."""
+
+    # Buffers, registered while compiling; declared so that type checkers know them as tensors.
+    constants: torch.Tensor
+    product_rounds: torch.Tensor
+    sigmas: torch.Tensor
+    phases: torch.Tensor
+    flips: torch.Tensor
+    column_order: torch.Tensor
 
     def __init__(self, operations: Sequence[qml.operation.Operator], n_qubits: int, n_inputs: int,
                  n_weights: int, words: Sequence[str]) -> None:
@@ -270,11 +309,13 @@ class StatevectorProgram(nn.Module):
         assert plan.product is not None
         self.register_buffer("product_rounds", _rounds([[position[i] for i in chain]
                                                         for chain in plan.product.chains]), persistent=False)
-        self.steps: list[tuple[str, list[int], int]] = []
-        flushes, sigmas, phases = [], [], []
+        self.steps: list[tuple[str, list[tuple[int, int]], int]] = []
+        flushes: list[torch.Tensor] = []
+        sigmas: list[torch.Tensor] = []
+        phases: list[torch.Tensor] = []
         for step in plan.steps:
             if isinstance(step, _Flush):
-                self.steps.append(("flush", step.wires, len(flushes)))
+                self.steps.append(("flush", _blocks(step.wires, group_size(self.n_qubits)), len(flushes)))
                 flushes.append(_rounds([[position[i] for i in chain] for chain in step.chains]))
             else:
                 self.steps.append(("permute", [], len(sigmas)))
@@ -336,12 +377,15 @@ class StatevectorProgram(nn.Module):
         state = factors[:, 0]
         for wire in range(1, n):
             state = (state[:, :, None] * factors[:, wire, None, :]).reshape(batch, -1)
-        for kind, wires, index in self.steps:
+        for kind, blocks, index in self.steps:
             if kind == "flush":
                 fused = self._chain(matrices, self.get_buffer(f"flush_{index}"))
-                for k, wire in enumerate(wires):
-                    view = state.reshape(batch, 2**wire, 2, 2 ** (n - wire - 1))
-                    state = torch.einsum("bij,bljr->blir", fused[:, k], view).reshape(batch, -1)
+                start = 0
+                for first, width in blocks:
+                    block = _kron(fused[:, start:start + width])
+                    start += width
+                    view = state.reshape(batch, 2**first, 2**width, 2 ** (n - first - width))
+                    state = torch.einsum("bij,bljr->blir", block, view).reshape(batch, -1)
             else:
                 state = state.index_select(1, self.sigmas[index])
                 if not self.trivial_phase[index]:

@@ -123,6 +123,21 @@ def test_wide_circuits_fold_each_word_instead_of_a_table(monkeypatch):
         assert torch.allclose(a, b, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("size", [1, 3, 5])
+def test_any_group_size_gives_the_same_circuit(monkeypatch, size):
+    """Joining adjacent wires' one-qubit matrices into one Kronecker product changes nothing."""
+    monkeypatch.setattr(statevector, "group_size", lambda n_qubits: size)
+    queue, words = random_circuit(11, 5, 3, 6, n_gates=40)
+    program = compile_program(queue, 5, 3, 6, words)
+    assert max(width for kind, blocks, _ in program.steps if kind == "flush" for _, width in blocks) > 1 or size == 1
+    inputs, weights = torch.rand(3, 3, dtype=torch.float64), torch.rand(6, dtype=torch.float64)
+    mix = torch.randn(3, len(words), dtype=torch.float64)
+    ours = values_and_gradients(program, inputs, weights, mix)
+    theirs = values_and_gradients(reference(queue, 5, words), inputs, weights, mix)
+    for a, b in zip(ours, theirs):
+        assert torch.allclose(a, b, rtol=0, atol=1e-12)
+
+
 def test_one_example_without_a_batch_dimension():
     queue, words = random_circuit(3, 3, 3, 6)
     program = compile_program(queue, 3, 3, 6, words)
