@@ -221,3 +221,16 @@ def test_per_task_run_resumed_mid_epoch_matches_an_uninterrupted_run(tmp_path):
     interrupted_run(raw, cut, at_step=5)  # 4 steps an epoch (about 196 training rows / 64): mid-epoch 2
     resumed = Trainer(validate_config(raw), cut, progress=False).run(resume=True)
     assert {s: resumed[s] for s in ("test", "val")} == {s: full[s] for s in ("test", "val")}
+
+
+def test_per_task_sources_with_modalities_stack_each_modality(tmp_path):
+    rng = np.random.default_rng(1)
+    for task, rows in (("left", 50), ("right", 70)):
+        np.savez(tmp_path / f"{task}.npz", X_image=rng.normal(size=(rows, 3)), X_text=rng.normal(size=(rows, 2)),
+                 **{f"y_{task}": np.arange(rows) % 2})
+    tasks = [TaskConfig(name=t, kind="binary", observables=["Z0"]) for t in ("left", "right")]
+    sources = {t: {"name": "npz", "path": str(tmp_path / f"{t}.npz")} for t in ("left", "right")}
+    data = load_data(DataConfig(name="per_task", options={"sources": sources}), tasks, seed=0)
+    assert data.input_dims == {"image": 3, "text": 2}
+    assert sum(len(s) for s in (data.train, data.val, data.test)) == 120
+    assert sum(int(s.labelled["right"].sum()) for s in (data.train, data.val, data.test)) == 70
