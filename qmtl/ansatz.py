@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pennylane as qml
 import torch
@@ -85,6 +86,10 @@ ANSATZE: dict[str, Ansatz] = {
     ),
     "hardware_efficient": Ansatz("hardware_efficient", (qml.RY, qml.RZ), _nearest_neighbour_ring),
 }
+
+
+#: The names of :data:`ANSATZE`, as option models declare a choice of ansatz (a test keeps them equal).
+AnsatzName = Literal["strongly_entangling", "hardware_efficient"]
 
 
 def get_ansatz(name: str) -> Ansatz:

@@ -31,7 +31,9 @@ def explain(label: str, model: type[ComponentOptions], error: ValidationError,
     """Pydantic's first complaint as one line; ``field_label`` names the option in it."""
     first = error.errors(include_url=False)[0]
     name = str(first["loc"][0])
-    where = field_label.format(label=label, name=name)
+    # A value inside a mapping is named by its keys, e.g. ``attend_over.digit``; list items by their list.
+    path = ".".join(str(part) for part in first["loc"] if not isinstance(part, int))
+    where = field_label.format(label=label, name=path)
     value = first.get("input")
     kind = first["type"]
     if kind == "missing":
@@ -43,14 +45,34 @@ def explain(label: str, model: type[ComponentOptions], error: ValidationError,
         return f"{where} must be a number (finite, not a boolean), got {short_repr(value)}"
     if kind in {"int_type", "int_from_float", "int_parsing"}:
         return f"{where} must be an integer, got {short_repr(value)}"
-    if kind in {"list_type", "too_short"}:
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"{where} must be true or false, got {short_repr(value)}"
+    if kind in {"string_type", "string_parsing"}:
+        return f"{where} must be a string, got {short_repr(value)}"
+    if kind in {"dict_type", "mapping_type"}:
+        described = f" ({model.model_fields[name].description})" if len(first["loc"]) == 1 else ""
+        return f"{where} must be a mapping of names to values{described}, got {short_repr(value)}"
+    if kind in {"list_type", "too_short"} and len(first["loc"]) == 1 and _is_list_of_numbers(model.model_fields[name]):
         return f"{where} must be a non-empty list of numbers, e.g. [1.0, 2.0], got {short_repr(value)}"
+    if kind == "list_type":
+        return f"{where} must be a list, got {short_repr(value)}"
+    if kind == "too_short":
+        return f"{where} must not be empty, got {short_repr(value)}"
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         bound = next(iter(first["ctx"].values()))
         wanted = {"greater_than": "a positive number" if bound == 0 else f"> {bound:g}",
                   "greater_than_equal": f">= {bound:g}"}.get(kind, f"in {value_range(model.model_fields[name])}")
         return f"{where} must be {wanted}, got {short_repr(value)}"
     return f"{where}: {first['msg']}, got {short_repr(value)}"
+
+
+def _is_list_of_numbers(field: FieldInfo) -> bool:
+    """Whether the field holds a list of floats (e.g. a preference vector)."""
+    inner = _unwrap(field.annotation)
+    if typing.get_origin(inner) is not list:
+        return False
+    item = typing.get_args(inner)[0]
+    return (typing.get_args(item)[0] if typing.get_origin(item) is Annotated else item) in (float, int)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -89,16 +111,20 @@ def value_range(field: FieldInfo) -> str:
 def type_name(annotation: Any) -> str:
     """A short readable name of an option's type."""
     optional = annotation is not _unwrap(annotation)
-    inner = _unwrap(annotation)
-    if typing.get_origin(inner) is Literal:
-        text = " \\| ".join(f"`{arg}`" for arg in typing.get_args(inner))
-    elif typing.get_origin(inner) is list:
-        item = typing.get_args(inner)[0]
-        base = typing.get_args(item)[0] if typing.get_origin(item) is Annotated else item
-        text = f"list[{base.__name__}]"
-    else:
-        text = getattr(inner, "__name__", str(inner))
+    text = _plain_type_name(_unwrap(annotation))
     return f"{text} or null" if optional else text
+
+
+def _plain_type_name(annotation: Any) -> str:
+    """``type_name`` of a type without ``| None``: constraints dropped, containers with their items."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return _plain_type_name(args[0])
+    if origin is Literal:
+        return " \\| ".join(f"`{arg}`" for arg in args)
+    if origin in (list, dict):
+        return f"{origin.__name__}[{', '.join(_plain_type_name(arg) for arg in args)}]"
+    return getattr(annotation, "__name__", str(annotation))
 
 
 def default_text(field: FieldInfo) -> str:

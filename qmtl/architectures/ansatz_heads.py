@@ -20,22 +20,18 @@ the number of tasks while the shared part stays fixed.  Head layers are numbered
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
 import pennylane as qml
 import torch
 from pydantic import Field
 
-from qmtl.ansatz import Ansatz, get_ansatz
+from qmtl.ansatz import Ansatz, AnsatzName, get_ansatz
 from qmtl.architectures.options import MAX_COUNT, ArchitectureOptions, parse_options
 from qmtl.architectures.parts import build_encoder, build_readouts, uniform_angles, variational_layers
 from qmtl.architectures.task_blocks import TaskBlock, TaskBlockCircuit, TaskBlockModel
 from qmtl.config import RunConfig
 
 NAME = "ansatz_heads"
-
-#: The names of :data:`qmtl.ansatz.ANSATZE` (a test keeps the two equal).
-AnsatzName = Literal["strongly_entangling", "hardware_efficient"]
 
 
 class AnsatzHeadsOptions(ArchitectureOptions):

@@ -7,16 +7,17 @@ from typing import Any
 
 from qmtl.config import DataConfig
 from qmtl.data.base import MultiTaskData, RawData, Split, prepare
-from qmtl.data.breast_cancer import load_breast_cancer
-from qmtl.data.csv_loader import load_csv
-from qmtl.data.digits import load_digits
-from qmtl.data.linnerud import load_linnerud
-from qmtl.data.multidigits import load_multidigits
-from qmtl.data.npz_loader import load_npz
+from qmtl.data.breast_cancer import BreastCancerOptions, load_breast_cancer
+from qmtl.data.csv_loader import CsvOptions, load_csv
+from qmtl.data.digits import DigitsOptions, load_digits
+from qmtl.data.linnerud import LinnerudOptions, load_linnerud
+from qmtl.data.multidigits import MultidigitsOptions, load_multidigits
+from qmtl.data.npz_loader import NpzOptions, load_npz
+from qmtl.data.options import CommonDataOptions, DataOptions, parse_data_options
 from qmtl.data.per_task import NAME as PER_TASK
-from qmtl.data.per_task import load_per_task
-from qmtl.data.quantum_teacher import load_quantum_teacher
-from qmtl.data.synthetic_correlated import load_synthetic_correlated
+from qmtl.data.per_task import PerTaskOptions, load_per_task
+from qmtl.data.quantum_teacher import QuantumTeacherOptions, load_quantum_teacher
+from qmtl.data.synthetic_correlated import SyntheticCorrelatedOptions, load_synthetic_correlated
 from qmtl.errors import UserError, unknown_name
 from qmtl.tasks import TaskConfig
 
@@ -34,12 +35,22 @@ DATASETS: dict[str, Loader] = {
     PER_TASK: lambda cfg, tasks: load_per_task(cfg.options, tasks, load_raw),
 }
 
+#: Each data set's option model (``data.options``), by the same names as DATASETS.
+DATA_OPTIONS: dict[str, type[DataOptions]] = {
+    "digits": DigitsOptions,
+    "csv": CsvOptions,
+    "multidigits": MultidigitsOptions,
+    "synthetic-correlated": SyntheticCorrelatedOptions,
+    "quantum-teacher": QuantumTeacherOptions,
+    "linnerud": LinnerudOptions,
+    "breast-cancer": BreastCancerOptions,
+    "npz": NpzOptions,
+    PER_TASK: PerTaskOptions,
+}
+
 #: Loaders that read a user's file (``data.path``); only ``csv`` selects columns (``data.features``).
 FILE_LOADERS = {"csv", "npz"}
 COLUMN_LOADERS = {"csv"}
-
-# Read by ``prepare`` for every loader, so it is taken out before the loader sees the options.
-STANDARDISE_TARGETS = "standardise_targets"
 
 
 def split_identity(config: DataConfig, seed: int, digest: dict[str, Any]) -> dict[str, Any]:
@@ -71,13 +82,13 @@ def load_raw(config: DataConfig, tasks: Sequence[TaskConfig]) -> RawData:
 def load_data(config: DataConfig, tasks: Sequence[TaskConfig], seed: int) -> MultiTaskData:
     """Load the configured data set and return checked, seeded, standardised splits."""
     options = dict(config.options)
-    standardise = options.pop(STANDARDISE_TARGETS, False)
-    if not isinstance(standardise, bool):
-        raise UserError(f"data.options.{STANDARDISE_TARGETS} must be true or false, got {standardise!r}")
+    # The options every data set takes are read here (``prepare`` uses them), the rest by the loader.
+    common = {key: options.pop(key) for key in CommonDataOptions.model_fields if key in options}
+    standardise = parse_data_options(config.name, CommonDataOptions, common).standardise_targets
     raw = load_raw(config.model_copy(update={"options": options}), tasks)
     data = prepare(raw, tasks, config.val_fraction, config.test_fraction, seed, config.limit, standardise)
     data.split = split_identity(config, seed, data.split)
     return data
 
 
-__all__ = ["DATASETS", "MultiTaskData", "RawData", "Split", "load_data", "load_raw", "split_identity"]
+__all__ = ["DATASETS", "DATA_OPTIONS", "MultiTaskData", "RawData", "Split", "load_data", "load_raw", "split_identity"]

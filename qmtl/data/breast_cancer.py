@@ -22,13 +22,17 @@ from typing import Any
 from sklearn.datasets import load_breast_cancer as _sklearn_breast_cancer
 
 from qmtl.data.base import RawData
-from qmtl.data.options import check_known
+from qmtl.data.options import DataOptions, parse_data_options
 
 NAME = "breast-cancer"
 
 
+class BreastCancerOptions(DataOptions):
+    """``breast-cancer`` takes no options: its tasks choose the measurements left out of the features."""
+
+
 def load_breast_cancer(options: dict[str, Any], task_names: Sequence[str]) -> RawData:
-    check_known(NAME, options, set())
+    parse_data_options(NAME, BreastCancerOptions, options)
     bunch = _sklearn_breast_cancer()
     columns = [name.replace(" ", "_") for name in bunch.feature_names]
     targets = {"malignant": 1 - bunch.target, **{name: bunch.data[:, i] for i, name in enumerate(columns)}}

@@ -22,15 +22,16 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from qmtl.data.base import RawData, check_data_file
-from qmtl.data.options import check_known
+from qmtl.data.options import DataOptions, parse_data_options
 from qmtl.errors import UserError
 
 NAME = "csv"
@@ -119,21 +120,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _modalities(options: dict[str, Any], columns: list[str] | None) -> dict[str, list[str]] | None:
-    groups = options.get("modalities")
-    if groups is None:
-        return None
-    if columns is not None:
+class CsvOptions(DataOptions):
+    """Options of ``csv``."""
+
+    modalities: Annotated[dict[str, Annotated[list[str], Field(min_length=1)]], Field(min_length=1)] | None = Field(
+        None, description="feature columns grouped into modalities, one encoder each, instead of data.features; "
+                          "e.g. {image: [a, b], text: [c]}")
+
+
+def _modalities(options: CsvOptions, columns: list[str] | None) -> dict[str, list[str]] | None:
+    if options.modalities is not None and columns is not None:
         raise UserError("set data.features or data.options.modalities for 'csv', not both")
-    if not isinstance(groups, dict) or not groups or not all(
-        isinstance(name, str) and isinstance(cols, list) and cols and all(isinstance(c, str) for c in cols)
-        for name, cols in groups.items()
-    ):
-        raise UserError(
-            f"data.options.modalities for 'csv' must map each modality to a non-empty list of column names, "
-            f"e.g. {{image: [a, b], text: [c]}}; got {groups!r:.80}"
-        )
-    return groups
+    return options.modalities
 
 
 def _check_features(file: Path, header: list[str], groups: dict[str, list[str]], task_of: dict[str, str],
@@ -179,8 +177,8 @@ def _value(file: Path, line: int, column: str, task: str | None, text: str, deci
     return value
 
 
-def load_csv(path: str | None, columns: list[str] | None, options: dict[str, Any], task_names: Sequence[str]) -> RawData:
-    check_known(NAME, options, {"modalities"})
+def load_csv(path: str | None, columns: list[str] | None, given: Mapping[str, Any], task_names: Sequence[str]) -> RawData:
+    options = parse_data_options(NAME, CsvOptions, given)
     if path is None:
         raise UserError("data set 'csv' needs a file; set data.path: path/to/data.csv")
     file = Path(path)

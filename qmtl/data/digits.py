@@ -8,24 +8,32 @@ one-encoder-per-modality path.  No download: the data ship inside scikit-learn.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 from sklearn.datasets import load_digits as _sklearn_digits
 
 from qmtl.data.base import RawData
-from qmtl.data.options import check_known
-from qmtl.errors import UserError
+from qmtl.data.options import DataOptions, parse_data_options
+
+NAME = "digits"
 
 
-def load_digits(options: dict[str, Any]) -> RawData:
-    check_known("digits", options, {"modalities"})
-    if not isinstance(options.get("modalities", False), bool):
-        raise UserError(f"data.options.modalities for 'digits' must be true or false, got {options['modalities']!r}")
+class DigitsOptions(DataOptions):
+    """Options of ``digits``."""
+
+    modalities: bool = Field(
+        False, description="give the image as two modalities, its left and right halves (32 pixels each)")
+
+
+def load_digits(given: Mapping[str, Any]) -> RawData:
+    options = parse_data_options(NAME, DigitsOptions, given)
     images, labels = _sklearn_digits(return_X_y=True)
     targets = {"digit": labels, "parity": labels % 2, "ge5": (labels >= 5).astype(np.int64)}
     names = [f"pixel_{row}_{col}" for row in range(8) for col in range(8)]
-    if options.get("modalities"):
+    if options.modalities:
         left = [8 * row + col for row in range(8) for col in range(4)]
         right = [8 * row + col for row in range(8) for col in range(4, 8)]
         return RawData(

@@ -18,13 +18,17 @@ from typing import Any
 from sklearn.datasets import load_linnerud as _sklearn_linnerud
 
 from qmtl.data.base import RawData
-from qmtl.data.options import check_known
+from qmtl.data.options import DataOptions, parse_data_options
 
 NAME = "linnerud"
 
 
+class LinnerudOptions(DataOptions):
+    """``linnerud`` takes no options."""
+
+
 def load_linnerud(options: dict[str, Any]) -> RawData:
-    check_known(NAME, options, set())
+    parse_data_options(NAME, LinnerudOptions, options)
     bunch = _sklearn_linnerud()
     targets = {name.lower(): bunch.target[:, i] for i, name in enumerate(bunch.target_names)}
     return RawData(bunch.data, targets, [name.lower() for name in bunch.feature_names], f"data set '{NAME}'")

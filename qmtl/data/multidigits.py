@@ -19,33 +19,41 @@ modalities ``left`` and ``right`` (64 pixels each), one encoder each.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 from sklearn.datasets import load_digits
 
 from qmtl.data.base import RawData
-from qmtl.data.options import check_known, number
-from qmtl.errors import UserError
+from qmtl.data.options import DataOptions, parse_data_options
 
 NAME = "multidigits"
+
+
+class MultidigitsOptions(DataOptions):
+    """Options of ``multidigits``."""
+
+    n_samples: int | None = Field(
+        None, ge=10, description="image pairs (default: one per bundled digit, 1,797; more draw with replacement)")
+    seed: int = Field(0, ge=0, description="pairing seed, independent of the run seed")
+    modalities: bool = Field(False, description="give the halves as two modalities left and right (64 pixels each)")
 
 
 def _indices(rng: np.random.Generator, pool: int, n: int) -> np.ndarray:
     return rng.permutation(pool)[:n] if n <= pool else rng.integers(0, pool, size=n)
 
 
-def load_multidigits(options: dict[str, Any]) -> RawData:
-    check_known(NAME, options, {"modalities", "n_samples", "seed"})
+def load_multidigits(given: Mapping[str, Any]) -> RawData:
+    options = parse_data_options(NAME, MultidigitsOptions, given)
     images, labels = load_digits(return_X_y=True)
-    n = number(NAME, options, "n_samples", len(labels), low=10, integer=True)
-    rng = np.random.default_rng(number(NAME, options, "seed", 0, low=0, integer=True))
+    n = len(labels) if options.n_samples is None else options.n_samples
+    rng = np.random.default_rng(options.seed)
     left, right = _indices(rng, len(labels), n), _indices(rng, len(labels), n)
     targets = {"left": labels[left], "right": labels[right]}
     source = f"data set '{NAME}'"
-    if not isinstance(options.get("modalities", False), bool):
-        raise UserError(f"data.options.modalities for '{NAME}' must be true or false, got {options['modalities']!r}")
-    if options.get("modalities"):
+    if options.modalities:
         side_names = {side: [f"{side}_pixel_{r}_{c}" for r in range(8) for c in range(8)] for side in ("left", "right")}
         return RawData({"left": images[left], "right": images[right]}, targets, side_names, source)
     # Row-major 8x16 image: row r is left row r followed by right row r.

@@ -22,10 +22,14 @@ from typing import Any
 import numpy as np
 
 from qmtl.data.base import RawData, check_data_file
-from qmtl.data.options import check_known
+from qmtl.data.options import DataOptions, parse_data_options
 from qmtl.errors import UserError
 
 NAME = "npz"
+
+
+class NpzOptions(DataOptions):
+    """``npz`` takes no options: the archive's array names say what each array is."""
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -57,7 +61,7 @@ def _numeric(file: Path, key: str, array: np.ndarray) -> np.ndarray:
 
 
 def load_npz(path: str | None, options: dict[str, Any], task_names: Sequence[str]) -> RawData:
-    check_known(NAME, options, set())
+    parse_data_options(NAME, NpzOptions, options)
     if path is None:
         raise UserError("data set 'npz' needs a file; set data.path: path/to/data.npz")
     file = Path(path)

@@ -1,50 +1,55 @@
-"""Loader options: typed reads from ``data.options`` with one-line errors for mistakes.
+"""Loader options (``data.options``): one pydantic model per data set, one-line errors.
 
-Types are strict: a number is never a boolean and is finite; an integer option takes only
-an integer (``2.0`` is refused, as everywhere in a config).
+Every loader declares its options as a :class:`DataOptions` model (one field per option
+with its type, default, range and description), registered in
+:data:`qmtl.data.DATA_OPTIONS`, and reads them with :func:`parse_data_options`.  Types
+are strict: a number is never a boolean and is finite; an integer option takes only an
+integer (``2.0`` is refused, as everywhere in a config); a choice is one of its names.
+:class:`CommonDataOptions` holds the options every data set takes, which
+:func:`qmtl.data.load_data` reads before the loader sees the rest.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from qmtl.config import clip, short_repr
+from pydantic import Field, ValidationError
+
+from qmtl.config import clip
 from qmtl.errors import UserError, nearest
+from qmtl.options import ComponentOptions, explain
 
 
-def check_known(dataset: str, options: Mapping[str, Any], valid: Iterable[str]) -> None:
-    """Reject option keys the loader does not read, suggesting the nearest valid one."""
-    valid = sorted(valid)
-    for key in options:
-        if key not in valid:
+class DataOptions(ComponentOptions):
+    """Base of every data set's option model (``data.options``)."""
+
+
+class CommonDataOptions(ComponentOptions):
+    """Options every data set takes; :func:`qmtl.data.load_data` reads them, not the loader."""
+
+    standardise_targets: bool = Field(
+        False, description="rescale each regression target to zero mean and unit variance on the training "
+                           "split (metrics are then in those units; R² is unchanged)")
+
+
+OptionsT = TypeVar("OptionsT", bound=ComponentOptions)
+
+
+def parse_data_options(dataset: str, model: type[OptionsT], given: Mapping[str, Any]) -> OptionsT:
+    """``given`` (a config's ``data.options``) as ``model``, or a one-line :class:`UserError`.
+
+    An unknown key is refused with the nearest valid one; the valid ones listed include
+    the common options (:class:`CommonDataOptions`).
+    """
+    valid = sorted({*model.model_fields, *CommonDataOptions.model_fields})
+    for key in given:
+        if key not in model.model_fields:
             raise UserError(
                 f"data.options.{clip(str(key))} is not known to '{dataset}'{nearest(str(key), valid)}; "
-                f"valid: {', '.join(valid) or 'none'}"
+                f"valid: {', '.join(valid)}"
             )
-
-
-def number(dataset: str, options: Mapping[str, Any], key: str, default: float,
-           low: float | None = None, high: float | None = None, integer: bool = False) -> Any:
-    """``options[key]`` (or ``default``) as a finite number within ``[low, high]``."""
-    value = options.get(key, default)
-    kind = int if integer else int | float
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
-        what = "an integer" if integer else "a finite number"
-        raise UserError(f"data.options.{key} for '{dataset}' must be {what}, got {short_repr(value)}; fix the value")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
-        raise UserError(f"data.options.{key} for '{dataset}' is {value}, outside {bounds}; fix the value")
-    return int(value) if integer else float(value)
-
-
-def choice(dataset: str, options: Mapping[str, Any], key: str, default: str, valid: Iterable[str]) -> str:
-    """``options[key]`` (or ``default``) from a fixed set of strings."""
-    valid = list(valid)
-    value = options.get(key, default)
-    if not isinstance(value, str) or value not in valid:
-        raise UserError(
-            f"data.options.{key} for '{dataset}' is {short_repr(value)}; choose one of {', '.join(map(str, valid))}"
-        )
-    return value
+    try:
+        return model(**given)
+    except ValidationError as error:
+        raise UserError(explain(dataset, model, error, "data.options.{name} for data set '{label}'")) from None

@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError
 
 from qmtl.config import DataConfig, short_repr
 from qmtl.data.base import RawData, _modalities, check_features, check_targets
+from qmtl.data.options import DataOptions
 from qmtl.errors import UserError, nearest
 from qmtl.options import ComponentOptions, explain
 from qmtl.tasks import TaskConfig
@@ -52,6 +53,14 @@ class DataSource(ComponentOptions):
     path: str | None = Field(default=None, description="file for user-data loaders (csv, npz)")
     features: list[str] | None = Field(default=None, description="feature columns (csv); default: every non-task column")
     options: dict[str, Any] = Field(default_factory=dict, description="the data set's own options")
+
+
+class PerTaskOptions(DataOptions):
+    """Options of ``per_task`` (read by :func:`parse_sources`, whose messages name each source's keys)."""
+
+    sources: dict[str, DataSource] = Field(
+        description="per task, its data source: {name, path, features, options} as a data section gives them, "
+                    "e.g. {sign: {name: csv, path: sign.csv}}")
 
 
 def parse_sources(options: Mapping[str, Any]) -> dict[str, DataSource]:

@@ -40,16 +40,36 @@ Tasks: ``t0``, ``t1``, ...  Options: ``tasks`` (default 2), ``shared_fraction``
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pennylane as qml
+from pydantic import Field
 
-from qmtl.ansatz import ANSATZE, Ansatz, get_ansatz
+from qmtl.ansatz import Ansatz, AnsatzName, get_ansatz
 from qmtl.data.base import RawData
-from qmtl.data.options import check_known, choice, number
+from qmtl.data.options import DataOptions, parse_data_options
 
 NAME = "quantum-teacher"
+
+
+class QuantumTeacherOptions(DataOptions):
+    """Options of ``quantum-teacher``."""
+
+    tasks: int = Field(2, ge=1, description="tasks t0, t1, ...")
+    shared_fraction: float = Field(0.5, ge=0, le=1, description="share of the teacher's layers common to all tasks "
+                                                                "(1: identical labels)")
+    kind: Literal["binary", "regression"] = Field("binary", description="labels: the sign of <Z0>, or <Z0> plus noise")
+    n_qubits: int = Field(3, ge=1, le=12, description="wires of the teacher circuit")
+    layers: int = Field(4, ge=1, description="ansatz layers of the teacher circuit")
+    ansatz: AnsatzName = Field("strongly_entangling", description="ansatz of the teacher circuit")
+    spread: float = Field(0.3, ge=0, description="standard deviation of each task's perturbation of the "
+                                                 "task-specific layers")
+    n_features: int = Field(6, ge=1, description="input width")
+    n_samples: int = Field(1000, ge=10, description="examples")
+    noise: float = Field(0.0, ge=0, description="standard deviation of the regression label noise")
+    seed: int = Field(0, ge=0, description="teacher seed, independent of the run seed")
 
 
 def teacher_values(angles: np.ndarray, ansatz: Ansatz, shared: np.ndarray, own: list[np.ndarray]) -> np.ndarray:
@@ -69,20 +89,12 @@ def teacher_values(angles: np.ndarray, ansatz: Ansatz, shared: np.ndarray, own: 
     return np.stack([np.asarray(circuit(angles, np.concatenate([shared, task]))) for task in own], axis=1)
 
 
-def load_quantum_teacher(options: dict[str, Any]) -> RawData:
-    check_known(NAME, options, {"tasks", "shared_fraction", "kind", "n_qubits", "layers", "ansatz",
-                                "spread", "n_features", "n_samples", "noise", "seed"})
-    k = number(NAME, options, "tasks", 2, low=1, integer=True)
-    fraction = number(NAME, options, "shared_fraction", 0.5, low=0.0, high=1.0)
-    kind = choice(NAME, options, "kind", "binary", ["binary", "regression"])
-    n_qubits = number(NAME, options, "n_qubits", 3, low=1, high=12, integer=True)
-    layers = number(NAME, options, "layers", 4, low=1, integer=True)
-    ansatz = get_ansatz(choice(NAME, options, "ansatz", "strongly_entangling", ANSATZE))
-    f = number(NAME, options, "n_features", 6, low=1, integer=True)
-    n = number(NAME, options, "n_samples", 1000, low=10, integer=True)
-    noise = number(NAME, options, "noise", 0.0, low=0.0)
-    spread = number(NAME, options, "spread", 0.3, low=0.0)
-    rng = np.random.default_rng(number(NAME, options, "seed", 0, low=0, integer=True))
+def load_quantum_teacher(given: Mapping[str, Any]) -> RawData:
+    options = parse_data_options(NAME, QuantumTeacherOptions, given)
+    k, fraction, kind = options.tasks, options.shared_fraction, options.kind
+    n_qubits, layers, ansatz = options.n_qubits, options.layers, get_ansatz(options.ansatz)
+    f, n, noise, spread = options.n_features, options.n_samples, options.noise, options.spread
+    rng = np.random.default_rng(options.seed)
     n_shared = round(fraction * layers)
     shape = ansatz.shape(layers, n_qubits)
     base = rng.uniform(0, 2 * np.pi, shape)
@@ -90,6 +102,7 @@ def load_quantum_teacher(options: dict[str, Any]) -> RawData:
     projection = rng.standard_normal((f, n_qubits)) / np.sqrt(f)
     x = rng.standard_normal((n, f))
     values = teacher_values(np.pi * np.tanh(x @ projection), ansatz, base[:n_shared], own)
+    targets: dict[str, np.ndarray]
     if kind == "binary":
         targets = {f"t{t}": (values[:, t] > 0).astype(np.int64) for t in range(k)}
     else:

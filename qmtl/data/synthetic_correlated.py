@@ -37,16 +37,31 @@ Tasks: ``t0``, ``t1``, ... (regression).  Options: ``tasks`` (k, default 2),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from qmtl.data.base import RawData, Split
-from qmtl.data.options import check_known, number
+from qmtl.data.options import DataOptions, parse_data_options
 from qmtl.errors import UserError
 
 NAME = "synthetic-correlated"
+
+
+class SyntheticCorrelatedOptions(DataOptions):
+    """Options of ``synthetic-correlated`` (MMoE's synthetic data, Ma et al. 2018)."""
+
+    tasks: int = Field(2, ge=1, description="k, the number of regression tasks t0, t1, ...")
+    correlation: float = Field(0.5, ge=-1, le=1, description="p, the cosine of every pair of task weight vectors "
+                                                              "(at least -1/(k-1))")
+    n_samples: int = Field(2000, ge=10, description="examples")
+    n_features: int = Field(100, ge=1, description="d, the input width (at least k)")
+    scale: float = Field(1.0, ge=0, description="c, the norm of each task's weight vector")
+    n_sines: int = Field(10, ge=0, description="m, the sine terms of every label")
+    noise: float = Field(0.1, ge=0, description="standard deviation of the label noise")
+    seed: int = Field(0, ge=0, description="generation seed, independent of the run seed")
 
 
 def task_weights(k: int, d: int, correlation: float, scale: float, rng: np.random.Generator) -> np.ndarray:
@@ -85,16 +100,11 @@ def splits_label_correlation(splits: Sequence[Split]) -> float:
                               for name in names})
 
 
-def load_synthetic_correlated(options: dict[str, Any]) -> RawData:
-    check_known(NAME, options, {"tasks", "correlation", "n_samples", "n_features", "scale", "n_sines", "noise", "seed"})
-    k = number(NAME, options, "tasks", 2, low=1, integer=True)
-    d = number(NAME, options, "n_features", 100, low=1, integer=True)
-    n = number(NAME, options, "n_samples", 2000, low=10, integer=True)
-    m = number(NAME, options, "n_sines", 10, low=0, integer=True)
-    noise = number(NAME, options, "noise", 0.1, low=0.0)
-    correlation = number(NAME, options, "correlation", 0.5, low=-1.0, high=1.0)
-    rng = np.random.default_rng(number(NAME, options, "seed", 0, low=0, integer=True))
-    weights = task_weights(k, d, correlation, number(NAME, options, "scale", 1.0, low=0.0), rng)
+def load_synthetic_correlated(given: Mapping[str, Any]) -> RawData:
+    options = parse_data_options(NAME, SyntheticCorrelatedOptions, given)
+    k, d, n, m, noise = options.tasks, options.n_features, options.n_samples, options.n_sines, options.noise
+    rng = np.random.default_rng(options.seed)
+    weights = task_weights(k, d, options.correlation, options.scale, rng)
     alpha, beta = rng.standard_normal(m), rng.standard_normal(m)
     x = rng.standard_normal((n, d))
     projections = x @ weights.T  # (n, k): w_t^T x

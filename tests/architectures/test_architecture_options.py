@@ -5,9 +5,8 @@ import typing
 
 import pytest
 
-from qmtl.ansatz import ANSATZE
+from qmtl.ansatz import ANSATZE, AnsatzName
 from qmtl.architectures import ARCHITECTURE_OPTIONS, ARCHITECTURES
-from qmtl.architectures.ansatz_heads import AnsatzName
 from qmtl.architectures.soft_sharing import PENALTIES, PenaltyKind
 from qmtl.errors import UserError
 

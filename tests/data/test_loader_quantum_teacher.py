@@ -41,7 +41,8 @@ def test_less_sharing_gives_less_related_tasks():
 def test_regression_values_are_expectation_values_and_options_are_checked():
     values = _targets(kind="regression", n_qubits=2, layers=2)
     assert np.abs(values).max() <= 1.0 and values.std() > 0.05
-    with pytest.raises(UserError, match="shared_fraction for 'quantum-teacher' is 1.5, outside"):
+    with pytest.raises(UserError, match=r"shared_fraction for data set 'quantum-teacher' must be in \[0, 1\], got 1.5"):
         load_quantum_teacher({"shared_fraction": 1.5})
-    with pytest.raises(UserError, match="kind for 'quantum-teacher' is 'multiclass'; choose one of binary, regression"):
+    with pytest.raises(UserError, match="kind for data set 'quantum-teacher' is 'multiclass'; choose one of binary, "
+                                        "regression"):
         load_quantum_teacher({"kind": "multiclass"})

@@ -48,5 +48,5 @@ def test_standardised_targets_are_fitted_on_train_and_recorded():
         mean, std = data.standardisation[f"target.{task}.mean"][0], data.standardisation[f"target.{task}.std"][0]
         assert np.allclose(data.test.targets[task].numpy() * std + mean, raw.test.targets[task].numpy(), atol=1e-3)
         assert mean == pytest.approx(float(raw.train.targets[task].double().mean()), rel=1e-6)
-    with pytest.raises(UserError, match="standardise_targets must be true or false"):
+    with pytest.raises(UserError, match="data.options.standardise_targets for data set 'linnerud' must be true or false, got 'yes'"):
         load_data(DataConfig(name="linnerud", options={"standardise_targets": "yes"}), tasks, seed=0)
