@@ -8,10 +8,13 @@ import pennylane as qml
 
 from qmtl.architectures.ansatz_heads import AnsatzHeadsOptions, build_ansatz_heads
 from qmtl.architectures.basis_heads import BasisHeadsOptions, build_basis_heads
+from qmtl.architectures.cgc import CGCOptions, build_cgc
 from qmtl.architectures.classical import ClassicalOptions, build_classical
 from qmtl.architectures.cross_stitch import CrossStitchOptions, build_cross_stitch
+from qmtl.architectures.dselect_k import DSelectKOptions, build_dselect_k
 from qmtl.architectures.hard_sharing import HardSharingOptions, build_hard_sharing
 from qmtl.architectures.options import ArchitectureOptions
+from qmtl.architectures.ple import PLEOptions, build_ple
 from qmtl.architectures.qmoe import QMoEOptions, build_qmoe
 from qmtl.architectures.single_task import SingleTaskOptions, build_single_task
 from qmtl.architectures.soft_sharing import SoftSharingOptions, build_soft_sharing
@@ -29,6 +32,9 @@ ARCHITECTURES: dict[str, ArchitectureBuilder] = {
     "ansatz_heads": build_ansatz_heads,
     "basis_heads": build_basis_heads,
     "qmoe": build_qmoe,
+    "cgc": build_cgc,
+    "ple": build_ple,
+    "dselect_k": build_dselect_k,
     "soft_sharing": build_soft_sharing,
     "single_task": build_single_task,
     "classical": build_classical,
@@ -42,6 +48,9 @@ ARCHITECTURE_OPTIONS: dict[str, type[ArchitectureOptions]] = {
     "ansatz_heads": AnsatzHeadsOptions,
     "basis_heads": BasisHeadsOptions,
     "qmoe": QMoEOptions,
+    "cgc": CGCOptions,
+    "ple": PLEOptions,
+    "dselect_k": DSelectKOptions,
     "cross_stitch": CrossStitchOptions,
     "task_attention": TaskAttentionOptions,
     "soft_sharing": SoftSharingOptions,
