@@ -255,8 +255,16 @@ def check_targets(raw: RawData, tasks: Sequence[TaskConfig]) -> tuple[dict[str, 
 def _stratify_labels(targets: dict[str, np.ndarray], labelled: dict[str, np.ndarray],
                      tasks: Sequence[TaskConfig]) -> np.ndarray | None:
     if has_missing_labels(labelled):
-        # Each way of being labelled (each source of per-task data) in every split in proportion.
-        return label_patterns(labelled)
+        # Each way of being labelled (each source of per-task data) in every split in proportion,
+        # and within it the classes of the first classification task where there are enough.
+        patterns = label_patterns(labelled)
+        for task in tasks:
+            if task.kind != "regression":
+                classes = np.where(labelled[task.name], targets[task.name], -1)
+                _, strata = np.unique(np.stack([patterns, classes], axis=1), axis=0, return_inverse=True)
+                strata = strata.reshape(-1)
+                return strata if np.bincount(strata).min() >= 3 else patterns
+        return patterns
     for task in tasks:
         if task.kind != "regression":
             labels = targets[task.name]
