@@ -1,7 +1,10 @@
 """The configuration reference, generated from the schema so it cannot drift from it.
 
 ``python -m qmtl.reference > docs/configuration.md`` regenerates the page; a test checks
-that the committed page equals the generated one.
+that the committed page equals the generated one.  Besides the config sections, it lists
+every architecture's ``model.options`` and every data set's ``data.options`` from their
+option models (:data:`qmtl.architectures.ARCHITECTURE_OPTIONS`, :data:`qmtl.data.DATA_OPTIONS`),
+so a newly registered component appears with its options once the page is regenerated.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from qmtl.architectures import ARCHITECTURE_OPTIONS
 from qmtl.config import RunConfig
+from qmtl.data import DATA_OPTIONS
+from qmtl.data.options import CommonDataOptions
+from qmtl.options import ComponentOptions, default_text, type_name, value_range
 
 HEADER = """# Configuration reference
 
@@ -25,8 +32,34 @@ as `config.yaml` in the run directory.
 
 This page is generated from the schema (`python -m qmtl.reference > docs/configuration.md`);
 `tests/test_reference.py` fails when it is out of date. Registered names (devices, data
-sets, architectures, ansatze, weightings, aggregators) are listed by `qmtl info`.
+sets, architectures, ansatze, weightings, aggregators) are listed by `qmtl info`; the
+options of each architecture and data set are listed at the end of this page, those of
+the weightings and aggregators in [strategies.md](strategies.md).
 """
+
+#: Config keys whose value is a component's options, documented per component further down.
+COMPONENT_OPTIONS = {
+    "data.options": "mapping: the data set's options (see the data set tables below)",
+    "model.options": "mapping: the architecture's options (see the architecture tables below)",
+}
+
+ARCHITECTURES_INTRO = """
+## `model.options` by architecture
+
+Each architecture (`model.architecture`) reads its own `model.options`. An unknown key, or
+a value of the wrong type or outside its range, is refused in one line naming
+`model.options.<key>` and the architecture. Ranges are intervals: `[1, 4096]` includes both
+ends, `(0, ∞)` excludes 0.
+"""
+
+DATA_SETS_INTRO = """
+## `data.options` by data set
+
+Each data set (`data.name`) reads its own `data.options`; an unknown key, or a value of the
+wrong type or outside its range, is refused in one line naming `data.options.<key>` and the
+data set. Every data set also takes these:
+"""
+
 
 
 def _type_name(annotation: Any) -> str:
@@ -68,7 +101,28 @@ def _default(field: Any) -> str:
 
 
 def _description(field: Any) -> str:
-    return " ".join((field.description or "").split()).replace("|", "\\|")
+    """The field's description as one table cell: pipes escaped, ``<`` not read as HTML."""
+    return " ".join((field.description or "").split()).replace("|", "\\|").replace("<", "&lt;")
+
+
+def _doc(component: type[ComponentOptions]) -> str:
+    return " ".join((component.__doc__ or "").split())
+
+
+def _option_table(component: type[ComponentOptions]) -> str:
+    """The component's options as a Markdown table, or a line saying it takes none."""
+    if not component.model_fields:
+        return "No options."
+    rows = ["| option | type | default | range | meaning |", "| --- | --- | --- | --- | --- |"]
+    for name, field in component.model_fields.items():
+        rows.append(f"| `{name}` | {type_name(field.annotation)} | {default_text(field)} | "
+                    f"{value_range(field)} | {_description(field)} |")
+    return "\n".join(rows)
+
+
+def _components(heading: str, registry: dict[str, type[ComponentOptions]]) -> list[str]:
+    return [f"\n### {heading} `{name}`\n\n{_doc(component)}\n\n{_option_table(component)}"
+            for name, component in sorted(registry.items())]
 
 
 def render() -> str:
@@ -82,7 +136,11 @@ def render() -> str:
             annotation = field.annotation
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
                 continue
-            parts.append(f"| `{name}` | {_type_name(annotation)} | {_default(field)} | {_description(field)} |")
+            key = f"{path}.{name}" if path else name
+            kind = COMPONENT_OPTIONS.get(key, _type_name(annotation))
+            parts.append(f"| `{name}` | {kind} | {_default(field)} | {_description(field)} |")
+    parts += [ARCHITECTURES_INTRO, *_components("architecture", dict(ARCHITECTURE_OPTIONS))]
+    parts += [DATA_SETS_INTRO, _option_table(CommonDataOptions), *_components("data set", dict(DATA_OPTIONS))]
     return "\n".join(parts) + "\n"
 
 

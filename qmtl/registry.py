@@ -7,7 +7,10 @@ is not importable is listed apart, with the command that installs it.
 from __future__ import annotations
 
 import platform
+from collections.abc import Mapping
 from importlib import metadata
+
+from pydantic import BaseModel
 
 _PACKAGES = ("torch", "pennylane", "qiskit", "qiskit-aer", "qiskit-ibm-runtime", "torchjd", "numpy", "scikit-learn")
 
@@ -46,12 +49,18 @@ def aggregator_availability() -> tuple[list[str], dict[str, str]]:
     return available, missing
 
 
+def with_options(registry: Mapping[str, type[BaseModel]]) -> list[str]:
+    """Each component's name, followed by its option names in brackets when it has any."""
+    return [f"{name} ({', '.join(model.model_fields)})" if model.model_fields else name
+            for name, model in sorted(registry.items())]
+
+
 def describe() -> str:
     """A readable summary for ``qmtl info``."""
     from qmtl import __version__
     from qmtl.ansatz import ANSATZE
-    from qmtl.architectures import ARCHITECTURES
-    from qmtl.data import DATASETS
+    from qmtl.architectures import ARCHITECTURE_OPTIONS
+    from qmtl.data import DATA_OPTIONS
     from qmtl.devices import device_names
     from qmtl.strategies import WEIGHTINGS
 
@@ -59,8 +68,8 @@ def describe() -> str:
     lines += [f"  {package}: {_version(package)}" for package in _PACKAGES]
     sections = {
         "devices": device_names(),
-        "data sets": sorted(DATASETS),
-        "architectures": sorted(ARCHITECTURES),
+        "data sets": with_options(DATA_OPTIONS),
+        "architectures": with_options(ARCHITECTURE_OPTIONS),
         "ansatze": sorted(ANSATZE),
         "weightings": sorted(WEIGHTINGS),
     }
@@ -70,4 +79,5 @@ def describe() -> str:
         lines.append(f"{title}: {', '.join(names)}")
     lines += [f"unavailable: {reason}" for reason in missing.values()]
     lines.append(f"strategies runnable here: {len(WEIGHTINGS) + len(available)} (docs/strategies.md cites each)")
+    lines.append("options (in brackets): their types, defaults and ranges are in docs/configuration.md")
     return "\n".join(lines)

@@ -56,7 +56,7 @@ class DataSource(ComponentOptions):
 
 
 class PerTaskOptions(DataOptions):
-    """Options of ``per_task`` (read by :func:`parse_sources`, whose messages name each source's keys)."""
+    """Options of ``per_task``: one data source per task, stacked into one data set with missing labels."""
 
     sources: dict[str, DataSource] = Field(
         description="per task, its data source: {name, path, features, options} as a data section gives them, "
