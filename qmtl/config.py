@@ -28,7 +28,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from qmtl.devices.spec import DeviceConfig
 from qmtl.errors import UserError, nearest
@@ -48,6 +57,9 @@ MAX_INT = 2**63 - 1
 """Largest integer anywhere in a config (torch and numpy integers are 64-bit)."""
 MAX_FILE_BYTES = 1 << 20
 """Largest config file read (1 MiB); a config is a small text file."""
+TORCH_DEVICE = re.compile(r"auto|cpu|cuda(:[0-9]+)?")
+"""Valid ``training.torch_device`` values (whether the machine has that GPU is checked when the run is built)."""
+_BYTE_SIZE = TypeAdapter(ByteSize)
 _REPR = reprlib.Repr()  # bounded repr: a few items per level, two levels (Python 3.11 has no kwargs)
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 2, 3, 3, 60, 60
 _REPR_LIMIT = 80
@@ -146,6 +158,33 @@ class TrainingConfig(_Section):
     checkpoint_every: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="also checkpoint every N steps (epochs always)"
     )
+    torch_device: str = Field(
+        default="auto", description="where encoder, heads, data batches and the default.qubit simulation run: "
+        "auto (cuda if available, else cpu), cpu, cuda or cuda:N (docs/howto/gpu.md)"
+    )
+    max_state_memory: ByteSize | None = Field(
+        default=None, ge=1, description="memory one step's state vectors may use, in bytes or e.g. 4GiB; a larger "
+        "batch runs in chunks with the same gradient (qmtl/memory.py); null: half the RAM (or the GPU's memory)"
+    )
+
+    @field_validator("torch_device")
+    @classmethod
+    def _torch_device(cls, name: str) -> str:
+        if not TORCH_DEVICE.fullmatch(name):
+            raise ValueError(f"'{clip(name)}' is not a torch device qmtl runs on; use auto, cpu, cuda or cuda:N "
+                             f"(N a GPU index)")
+        return name
+
+    @field_validator("max_state_memory", mode="before")
+    @classmethod
+    def _memory_size(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            return _BYTE_SIZE.validate_python(value, strict=True)
+        except ValidationError:
+            raise ValueError(f"{short_repr(value)} is not a memory size; write bytes (e.g. 4294967296) or a "
+                             f"number with a unit, e.g. 4GiB or 512MB") from None
 
     @model_validator(mode="after")
     def _options_of_the_chosen_strategy(self) -> TrainingConfig:

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from qmtl.data import Split
+from qmtl.memory import forward_in_chunks, plan_memory
 from qmtl.model import MultiTaskModel
 from qmtl.run import load_run
 from qmtl.strategies.delta_m import delta_m
@@ -51,7 +52,7 @@ def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch
     outputs: dict[str, list[torch.Tensor]] = {t.name: [] for t in tasks}
     for start in range(0, len(split), batch_size):
         batch = split.subset(torch.arange(start, min(start + batch_size, len(split))))
-        for name, value in model(batch.features).items():
+        for name, value in forward_in_chunks(model, batch.features, batch_size).items():  # on the model's device
             outputs[name].append(value)
     model.train(was_training)
     results = {}
@@ -64,9 +65,13 @@ def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch
 
 def evaluate_run(run_path: str | Path, split: str = "test", overrides: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Per-task metrics of the run's best model on ``split`` (``train``, ``val`` or ``test``),
-    on the run's device or the one ``overrides`` (``device.*=...`` assignments) name."""
+    on the run's device or the one ``overrides`` (``device.*=...`` assignments) name, in batches
+    that fit ``training.max_state_memory``."""
     with load_run(run_path, overrides) as run:
-        return evaluate(run.model, getattr(run.data, split), list(run.config.tasks))
+        data = run.require_data()
+        memory = plan_memory(run.model, data.train.features, run.config, training=False)
+        return evaluate(run.model, getattr(data, split), list(run.config.tasks),
+                        batch_size=min(EVAL_BATCH, memory.inference_chunk))
 
 
 #: Direction of every metric qmtl reports (the loss is left out of Δm, as in LibMTL).

@@ -33,9 +33,11 @@ from qmtl.data import MultiTaskData, Split
 from qmtl.data.partial_labels import balanced_batches, has_missing_labels
 from qmtl.data.synthetic_correlated import NAME as SYNTHETIC_CORRELATED
 from qmtl.data.synthetic_correlated import splits_label_correlation
+from qmtl.encoders import Features
 from qmtl.errors import RunStopped, UserError
-from qmtl.evaluation import evaluate, task_losses
+from qmtl.evaluation import EVAL_BATCH, evaluate, task_losses
 from qmtl.fingerprint import model_defining_config
+from qmtl.memory import MemoryPlan, forward_in_chunks, plan_memory
 from qmtl.model import MultiTaskModel
 from qmtl.protocols import AttentionMaps, MeteredDevice, ReportsAttention
 from qmtl.reporting import format_epoch
@@ -108,6 +110,9 @@ class Trainer:
         self.device = self.built.device
         self.device_name = config.device.name
         self.model: MultiTaskModel = self.built.model
+        # How many examples one pass may hold within training.max_state_memory (a bigger batch runs in chunks).
+        self.memory: MemoryPlan = plan_memory(self.model, self.data.train.features, config)
+        self._evaluation_batch = min(EVAL_BATCH, self.memory.inference_chunk)
         training = config.training
         self.strategy: MultiTaskStrategy = build_strategy(
             training.weighting, training.aggregator, len(self.tasks),
@@ -182,7 +187,7 @@ class Trainer:
         never holds a diverged model.
         """
         self.optimizer.zero_grad(set_to_none=True)
-        losses = task_losses(self.model(batch.features), batch.targets, self.tasks, batch.labelled)
+        losses = task_losses(self._outputs(batch.features), batch.targets, self.tasks, batch.labelled)
         if not bool(torch.isfinite(losses).all()):
             bad = ", ".join(t.name for t, loss in zip(self.tasks, losses) if not torch.isfinite(loss))
             raise self._diverged(f"the loss of task(s) {bad} is NaN or infinite", self._loss_cause(batch))
@@ -206,9 +211,14 @@ class Trainer:
             # FAMO's update compares the same batch's losses before and after the step:
             # one more forward pass, no backward.
             with torch.no_grad():
-                self.strategy.after_step(task_losses(self.model(batch.features), batch.targets, self.tasks,
+                self.strategy.after_step(task_losses(self._outputs(batch.features), batch.targets, self.tasks,
                                                      batch.labelled))
         return losses.detach()
+
+    def _outputs(self, features: Features) -> dict[str, torch.Tensor]:
+        """The model's outputs for ``features``, in chunks that fit ``training.max_state_memory``
+        (the same losses and gradients as one pass, :mod:`qmtl.memory`), on the CPU."""
+        return forward_in_chunks(self.model, features, self.memory.chunk)
 
     def _trained_parameters(self) -> list[torch.Tensor]:
         return [p for group in self.optimizer.param_groups for p in group["params"]]
@@ -240,7 +250,7 @@ class Trainer:
             batch = self.data.train.subset(torch.arange(min(len(self.data.train), 128)))
         else:  # about 128 rows holding every label pattern in proportion, and every task
             batch = self.data.train.subset(balanced_batches(self.data.train.labelled, 128, self.config.seed, 0)[0])
-        losses = task_losses(self.model(batch.features), batch.targets, self.tasks, batch.labelled)
+        losses = task_losses(self._outputs(batch.features), batch.targets, self.tasks, batch.labelled)
         cosines = task_gradient_cosines(losses, self.model.shared_parameters())
         self.optimizer.zero_grad(set_to_none=True)
         return cosines.tolist()
@@ -352,7 +362,7 @@ class Trainer:
                 break
             epoch = self.state.epoch + 1
             train_losses = self._epoch(epoch)
-            validation = evaluate(self.model, self.data.val, self.tasks)
+            validation = evaluate(self.model, self.data.val, self.tasks, self._evaluation_batch)
             val_loss = float(np.mean([validation[t.name]["loss"] for t in self.tasks]))
             if not math.isfinite(val_loss):
                 bad = ", ".join(t.name for t in self.tasks if not math.isfinite(validation[t.name]["loss"]))
@@ -388,8 +398,8 @@ class Trainer:
     def finish(self, wall_time: float) -> dict[str, Any]:
         self.model.load_state_dict(self.best_model_state)
         final: dict[str, Any] = {
-            "test": evaluate(self.model, self.data.test, self.tasks),
-            "val": evaluate(self.model, self.data.val, self.tasks),
+            "test": evaluate(self.model, self.data.test, self.tasks, self._evaluation_batch),
+            "val": evaluate(self.model, self.data.val, self.tasks, self._evaluation_batch),
             "parameters": self.model.parameter_counts(),
             "best_epoch": self.state.best_epoch,
             "epochs_run": self.state.epoch,

@@ -11,6 +11,7 @@ Public API::
 from __future__ import annotations
 
 import importlib.util
+from importlib.metadata import entry_points
 from typing import Any
 
 import pennylane as qml
@@ -20,8 +21,8 @@ from qmtl.devices.spec import DeviceConfig
 from qmtl.devices.targets import IBM_PREFIX, fake_backend_names
 from qmtl.errors import UserError, unknown_name
 
-PENNYLANE_NAMES = ("default.qubit", "lightning.qubit")
-PENNYLANE_DIFF_METHODS = {"default.qubit": "backprop", "lightning.qubit": "adjoint"}
+PENNYLANE_NAMES = ("default.qubit", "lightning.qubit", "lightning.gpu")
+PENNYLANE_DIFF_METHODS = {"default.qubit": "backprop", "lightning.qubit": "adjoint", "lightning.gpu": "adjoint"}
 
 __all__ = ["DEVICE_NAMES", "FAKE_BACKENDS", "DeviceConfig", "EstimatorDevice", "UserError",
            "build_device", "device_names", "fake_backend_names"]
@@ -32,6 +33,8 @@ def device_names() -> list[str]:
     names = ["default.qubit"]
     if importlib.util.find_spec("pennylane_lightning") is not None:
         names.append("lightning.qubit")
+    if _has_lightning_gpu():
+        names.append("lightning.gpu")
     return [*names, "aer", *fake_backend_names(), f"{IBM_PREFIX}<backend_name>"]
 
 
@@ -48,6 +51,11 @@ def __getattr__(attr: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
+def _has_lightning_gpu() -> bool:
+    """Whether the ``pennylane-lightning-gpu`` plugin (NVIDIA cuQuantum statevector) is installed."""
+    return bool(entry_points(group="pennylane.plugins", name="lightning.gpu"))
+
+
 def _is_qiskit_name(name: str) -> bool:
     return name == "aer" or name.startswith(IBM_PREFIX) or name in fake_backend_names()
 
@@ -57,13 +65,17 @@ def build_device(config: DeviceConfig, n_wires: int, seed: int, *,
     """Build the device named by ``config`` for ``n_wires`` qubits.
 
     Returns the device and the ``diff_method`` the QNode must use: ``"backprop"`` for
-    ``default.qubit``, ``"adjoint"`` for ``lightning.qubit``, ``"device"`` (batched
+    ``default.qubit``, ``"adjoint"`` for ``lightning.qubit`` and ``lightning.gpu``, ``"device"`` (batched
     parameter shift in one Estimator call) for every Qiskit target.  ``seed`` is the run
     seed, used when ``config.seed`` is ``None``.  ``noise_model`` passes an Aer
     ``NoiseModel`` object directly (``aer`` only).  Mistakes raise :class:`UserError`.
     """
     if n_wires <= 0:
         raise UserError(f"the circuit needs at least one qubit, got n_wires={n_wires}")
+    if config.name == "lightning.gpu" and not _has_lightning_gpu():
+        raise UserError("device.name 'lightning.gpu' needs the pennylane-lightning-gpu plugin and a CUDA GPU: "
+                        "pip install 'pennylane-lightning-gpu==0.45.*' (docs/howto/gpu.md), or use "
+                        "default.qubit with training.torch_device: cuda")
     if config.name in PENNYLANE_NAMES and config.name in device_names():
         extras = {k: v for k, v in config.model_dump().items()
                   if k in {"shots", "precision", "noise"} and v is not None}
