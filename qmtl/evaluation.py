@@ -53,7 +53,8 @@ def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch
     for start in range(0, len(split), batch_size):
         batch = split.subset(torch.arange(start, min(start + batch_size, len(split))))
         for name, value in forward_in_chunks(model, batch.features, batch_size).items():  # on the model's device
-            outputs[name].append(value)
+            if name in outputs:  # ``tasks`` may be some of the model's tasks
+                outputs[name].append(value)
     model.train(was_training)
     results = {}
     for task in tasks:
