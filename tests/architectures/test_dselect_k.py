@@ -172,3 +172,24 @@ def test_gates_are_recorded_as_attention_maps(make_model):
     for name, gate in model.gate_weights(x).items():
         assert list(maps[name]) == ["expert0", "expert1", "expert2"]
         assert torch.allclose(torch.tensor(list(maps[name].values())), gate.mean(dim=0))
+
+
+@pytest.mark.parametrize("n_experts", [4, 6])
+def test_minimising_the_entropy_penalty_leaves_at_most_k_experts_per_gate(make_model, n_experts):
+    """The smooth step reaches 0 and 1 exactly, so selectors driven out of the band by the
+    penalty are one-hot and each task's gate keeps at most k non-zero weights."""
+    model = make_model("dselect_k", {"experts": n_experts, "k": 2, "gate": "static", "entropy": 1.0})
+    model.train()
+    model(torch.randn(4, FEATURES))
+    x = torch.randn(3, FEATURES)
+    assert all(torch.all(gate > 0) for gate in model.gate_weights(x).values())  # dense at the start
+    selectors = [p for name in model.task_names for p in model.gates[name].selector_logits.parameters()]
+    optimizer = torch.optim.Adam(selectors, lr=0.05)
+    for _ in range(200):
+        optimizer.zero_grad()
+        model.regularization().backward()
+        optimizer.step()
+    assert model.regularization().item() < 1e-4
+    for gate in model.gate_weights(x).values():
+        assert torch.all((gate > 0).sum(dim=1) <= 2)
+        assert torch.allclose(gate.sum(dim=1), torch.ones(3))
