@@ -18,7 +18,7 @@ values cost.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 import torch
@@ -30,6 +30,11 @@ from qmtl.errors import UserError
 from qmtl.hardware.ledger import format_table
 from qmtl.hardware.plan import EXACT_REFERENCE, assemble, plan_circuits
 from qmtl.model import split_by_task
+
+if TYPE_CHECKING:
+    from qmtl.data import Split
+    from qmtl.protocols import SharedCircuitModel
+    from qmtl.tasks import TaskConfig
 
 TaskMetrics = dict[str, dict[str, float]]
 """Per task, its loss and scores on the test split (as :func:`qmtl.evaluation.evaluate`)."""
@@ -72,13 +77,17 @@ class Comparison(TypedDict):
     notes: list[str]
 
 
-def metrics_from_values(model: Any, values: np.ndarray, split: Any, tasks: list) -> TaskMetrics:
+def metrics_from_values(model: SharedCircuitModel, values: np.ndarray, split: Split,
+                        tasks: list[TaskConfig]) -> TaskMetrics:
     """Heads applied to circuit values ``(n, n_obs)``; per-task loss and scores as ``evaluate``."""
     with torch.no_grad():
         per_task = split_by_task(torch.as_tensor(values, dtype=torch.float32), model.columns)
         results = {}
         for task in tasks:
-            output, target = model.heads[task.name](per_task[task.name]), split.targets[task.name]
+            # Rows without a label for this task are not scored, as in qmtl.evaluation.evaluate.
+            labelled = split.labelled[task.name]
+            output = model.heads[task.name](per_task[task.name][labelled])
+            target = split.targets[task.name][labelled]
             results[task.name] = {"loss": float(task.loss(output, target)),
                                   **task.scores(output, target)}
     return results
