@@ -77,9 +77,14 @@ class ExtractionLevel(nn.Module):
         """Stack positions task ``task``'s gate mixes: the shared experts, then its own."""
         return [*range(self.n_shared), *self.own_experts(task)]
 
-    def expert_labels(self, task: int) -> list[str]:
-        """Names of the experts task ``task``'s gate mixes, in gate order."""
+    def task_gate_labels(self) -> list[str]:
+        """Names of the experts a task's gate mixes, in gate order (``own``: the task's)."""
         return [f"shared{e}" for e in range(self.n_shared)] + [f"own{e}" for e in range(self.n_task)]
+
+    def shared_gate_labels(self) -> list[str]:
+        """Names of the experts the shared gate mixes, in stack order."""
+        return [f"shared{e}" for e in range(self.n_shared)] + [
+            f"{name}.own{e}" for name in self.task_names for e in range(self.n_task)]
 
     def forward(self, task_inputs: Mapping[str, torch.Tensor], shared_input: torch.Tensor) -> LevelOutput:
         """Each expert sees its owner's angles (shared experts ``shared_input``); ONE execution."""
@@ -156,19 +161,22 @@ class ExtractionModel(MultiTaskModel):
         return groups
 
     def attention_maps(self, features: Features) -> AttentionMaps:
-        """Each gate's mean weight per expert over the batch: ``expert_gates`` for the last
-        level, ``expert_gates_level<l>`` (with a ``shared`` row for the shared gate) before it."""
+        """Each gate's mean weight per expert over the batch: ``expert_gates`` (per task) for
+        the top level, ``expert_gates_level<j>`` for each level *j* below it, and
+        ``shared_expert_gates`` (per level ``level<j>``) for the shared gates."""
         with torch.no_grad():
             outputs = self.level_outputs(features)
         maps: AttentionMaps = {}
+        shared: dict[str, dict[str, float]] = {}
         for number, (level, output) in enumerate(zip(self.extraction_levels(), outputs), start=1):
-            rows = {name: dict(zip(level.expert_labels(index), output.task_gates[name].mean(dim=0).tolist()))
-                    for index, name in enumerate(self.task_names)}
+            top = number == len(outputs)
+            maps["expert_gates" if top else f"expert_gates_level{number}"] = {
+                name: dict(zip(level.task_gate_labels(), output.task_gates[name].mean(dim=0).tolist()))
+                for name in self.task_names}
             if output.shared_gate is not None:
-                labels = [f"shared{e}" for e in range(level.n_shared)] + [
-                    f"{name}.own{e}" for name in self.task_names for e in range(level.n_task)]
-                rows["shared"] = dict(zip(labels, output.shared_gate.mean(dim=0).tolist()))
-            maps["expert_gates" if number == len(self.levels) else f"expert_gates_level{number}"] = rows
+                shared[f"level{number}"] = dict(zip(level.shared_gate_labels(), output.shared_gate.mean(dim=0).tolist()))
+        if shared:
+            maps["shared_expert_gates"] = shared
         return maps
 
 

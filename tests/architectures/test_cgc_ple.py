@@ -156,9 +156,10 @@ def test_gates_are_recorded_as_attention_maps(make_model):
     model = make_model("ple", {"levels": 2, "shared_experts": 1, "task_experts": 1})
     x = torch.randn(5, FEATURES)
     maps = model.attention_maps(x)
-    assert set(maps) == {"expert_gates_level1", "expert_gates"}
-    assert set(maps["expert_gates_level1"]) == {*model.task_names, "shared"}
-    assert list(maps["expert_gates_level1"]["shared"]) == ["shared0", "digit.own0", "parity.own0", "ge5.own0"]
+    assert set(maps) == {"expert_gates_level1", "expert_gates", "shared_expert_gates"}
+    assert set(maps["expert_gates_level1"]) == set(model.task_names)
+    assert list(maps["shared_expert_gates"]) == ["level1"]  # the top level has no shared gate
+    assert list(maps["shared_expert_gates"]["level1"]) == ["shared0", "digit.own0", "parity.own0", "ge5.own0"]
     for name, gate in model.gate_weights(x).items():
         row = maps["expert_gates"][name]
         assert list(row) == ["shared0", "own0"]

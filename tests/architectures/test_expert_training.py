@@ -39,7 +39,7 @@ def test_trains_one_epoch_on_aer(tiny_config, tmp_path, architecture, options, c
 
 @pytest.mark.parametrize(("architecture", "options", "maps"), [
     ("cgc", {}, {"expert_gates"}),
-    ("ple", {"levels": 3}, {"expert_gates_level1", "expert_gates_level2", "expert_gates"}),
+    ("ple", {"levels": 3}, {"expert_gates_level1", "expert_gates_level2", "expert_gates", "shared_expert_gates"}),
     ("dselect_k", {"gate": "static"}, {"expert_gates"}),
 ])
 def test_gates_are_recorded_per_epoch(tiny_config, tmp_path, architecture, options, maps):
