@@ -223,7 +223,7 @@ class DSelectKModel(MultiTaskModel):
             return torch.zeros(())
         angles = self._routing_angles
         return self.entropy_weight * sum((self.gate(name).entropy(angles) for name in self.task_names),
-                                         torch.zeros((), dtype=angles.dtype))
+                                         angles.new_zeros(()))
 
     def task_parameters(self) -> list[list[nn.Parameter]]:
         return [[*self.gates[name].parameters(), *self.heads[name].parameters()] for name in self.task_names]
