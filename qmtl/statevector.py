@@ -49,6 +49,8 @@ from qmtl.observables import parse_pauli_word
 
 # Above this width the 2^n x n_words table costs more memory than it saves time.
 MAX_DIAGONAL_QUBITS = 16
+# Index names for einsum: rows / columns of up to 25 one-qubit factors ("z" is the batch).
+_LETTERS = ("ABCDEFGHIJKLMNOPQRSTUVWXY", "abcdefghijklmnopqrstuvwxy")
 # Per Pauli letter, the factor f(s_w) of the word's value at bit s_w = 0 and 1.
 _LETTER_FACTORS = {"Z": (1, -1), "X": (1, 1), "Y": (-1j, 1j)}
 
@@ -162,7 +164,7 @@ def _monomial(op: qml.operation.Operator, n_qubits: int) -> tuple[torch.Tensor, 
 
 @dataclass
 class _Flush:
-    """One-qubit gates applied together: per wire, a chain of matrix-pool indices."""
+    """One-qubit gates applied together: per wire, a chain of gate numbers (into the pool)."""
 
     wires: list[int]
     chains: list[list[int]]
@@ -178,7 +180,6 @@ class _Permute:
 
 @dataclass
 class _Plan:
-    n_qubits: int
     product: _Flush | None = None
     steps: list[_Flush | _Permute] = field(default_factory=list)
 
@@ -187,7 +188,13 @@ def group_size(n_qubits: int) -> int:
     """How many adjacent wires' one-qubit matrices are joined (Kronecker product) into one
     matrix applied to the state in one pass: wider states are memory-bound, so fewer passes
     with larger matrices win (``experiments/benchmarks/README.md``)."""
-    return 2 if n_qubits <= 8 else 3 if n_qubits <= 10 else 4
+    return 2 if n_qubits <= 6 else 3 if n_qubits <= 10 else 4
+
+
+#: Up to this width, a run of weight-only steps (one-qubit layers and permutations, the
+#: variational layers without re-uploading) is multiplied into ONE ``2**n x 2**n`` unitary,
+#: independent of the batch, and applied by one matrix product.
+DENSE_QUBITS = 6
 
 
 def _blocks(wires: Sequence[int], size: int) -> list[tuple[int, int]]:
@@ -202,16 +209,33 @@ def _blocks(wires: Sequence[int], size: int) -> list[tuple[int, int]]:
     return blocks
 
 
+def _outer(vectors: torch.Tensor) -> torch.Tensor:
+    """``(batch, n, 2)`` -> ``(batch, 2**n)``: the tensor product of the n vectors, the first
+    on the most significant bit."""
+    batch, n = vectors.shape[:2]
+    letters = _LETTERS[0][:n]
+    return torch.einsum(f"{','.join('z' + c for c in letters)}->z{letters}", *vectors.unbind(1)).reshape(batch, -1)
+
+
 def _kron(matrices: torch.Tensor) -> torch.Tensor:
-    """``(batch, m, 2, 2)`` -> ``(batch, 2**m, 2**m)``: the Kronecker product of the m matrices,
+    """``(..., m, 2, 2)`` -> ``(..., 2**m, 2**m)``: the Kronecker product of the m matrices,
     the first on the most significant bit."""
-    batch, m = matrices.shape[:2]
+    m = matrices.shape[-3]
     if m == 1:
-        return matrices[:, 0]
-    letters = "acegikmoqsuw"[:m], "bdfhjlnprtvx"[:m]
-    operands = ",".join(f"z{r}{c}" for r, c in zip(*letters))
-    product = torch.einsum(f"{operands}->z{letters[0]}{letters[1]}", *matrices.unbind(1))
-    return product.reshape(batch, 2**m, 2**m)
+        return matrices[..., 0, :, :]
+    rows, columns = _LETTERS[0][:m], _LETTERS[1][:m]
+    operands = ",".join(f"...{r}{c}" for r, c in zip(rows, columns))
+    product = torch.einsum(f"{operands}->...{rows}{columns}", *matrices.unbind(-3))
+    return product.reshape(*matrices.shape[:-3], 2**m, 2**m)
+
+
+def _chain(pool: torch.Tensor, rounds: torch.Tensor) -> torch.Tensor:
+    """``(..., wires, 2, 2)``: per wire, the product of its chain of ``pool`` matrices
+    ``(..., entries, 2, 2)``, the first gate rightmost."""
+    product = pool[..., rounds[0], :, :]
+    for index in rounds[1:]:
+        product = pool[..., index, :, :] @ product
+    return product
 
 
 def _rounds(chains: Sequence[Sequence[int]]) -> torch.Tensor:
@@ -224,7 +248,14 @@ def _rounds(chains: Sequence[Sequence[int]]) -> torch.Tensor:
 
 class StatevectorProgram(nn.Module):
     """A compiled circuit: ``forward(inputs (batch, n_inputs), weights (n_weights,))`` ->
-    ``(batch, len(words))`` expectation values."""
+    ``(batch, len(words))`` expectation values.
+
+    One-qubit matrices live in two pools: the *shared* pool ``(entries, 2, 2)`` holds the
+    identity, the fixed gates and the rotations whose angles are all weights (the same for
+    every example); the *batched* pool ``(batch, entries, 2, 2)`` repeats it and adds the
+    rotations that read an input.  A chain made only of shared entries is computed once for
+    the whole batch.
+    """
 
     # Buffers, registered while compiling; declared so that type checkers know them as tensors.
     constants: torch.Tensor
@@ -239,11 +270,15 @@ class StatevectorProgram(nn.Module):
         super().__init__()
         self.n_qubits, self.n_inputs, self.n_weights = n_qubits, n_inputs, n_weights
         self.words = list(words)
+        if n_qubits > len(_LETTERS[0]):
+            raise Unsupported(f"{n_qubits} qubits: more wires than einsum index names")
         n_angles = n_inputs + n_weights
         constants: list[torch.Tensor] = []  # fixed one-qubit matrices
-        rotations: dict[str, list[list[int]]] = {}  # per gate name, each gate's angle sources
-        pool: list[tuple[str, int]] = []  # per matrix-pool entry after the identity: (group, index)
-        plan = _Plan(n_qubits)
+        # Per (gate name, shared), each gate's angle sources; a gate is shared when it reads weights only.
+        rotations: dict[tuple[str, bool], list[list[int]]] = {}
+        gates: list[tuple[str, bool] | None] = []  # per one-qubit gate: its rotation group (None: fixed)
+        gate_index: list[int] = []  # per one-qubit gate: its index in that group (or in constants)
+        plan = _Plan()
         pending: dict[int, list[int]] = {}
 
         def flush() -> None:
@@ -262,13 +297,16 @@ class StatevectorProgram(nn.Module):
                 raise Unsupported(f"{op.name} on wires {wires} outside 0..{n_qubits - 1}")
             if op.num_params and op.name in ROTATIONS and len(wires) == 1:
                 sources = _angle_sources(op, n_angles)
-                rotations.setdefault(op.name, []).append(sources)
-                pool.append((op.name, len(rotations[op.name]) - 1))
+                key = (op.name, all(source >= n_inputs for source in sources))
+                rotations.setdefault(key, []).append(sources)
+                gates.append(key)
+                gate_index.append(len(rotations[key]) - 1)
             elif op.num_params:
                 raise Unsupported(f"parametrised gate {op.name}")
             elif len(wires) == 1:
                 constants.append(torch.as_tensor(qml.matrix(op), dtype=torch.complex128).flatten())
-                pool.append(("constant", len(constants) - 1))
+                gates.append(None)
+                gate_index.append(len(constants) - 1)
             else:
                 if plan.product is None:  # the product state covers every wire
                     pending.update({w: pending.get(w, []) for w in range(n_qubits)})
@@ -280,54 +318,88 @@ class StatevectorProgram(nn.Module):
                 else:
                     plan.steps.append(_Permute(sigma, phase))
                 continue
-            pending.setdefault(wires[0], []).append(len(pool))
+            pending.setdefault(wires[0], []).append(len(gates) - 1)
         if plan.product is None:
             pending.update({w: pending.get(w, []) for w in range(n_qubits)})
         flush()
-        self._compile(plan, constants, rotations, pool)
+        self._compile_pools(constants, rotations, gates, gate_index)
+        self._compile_steps(plan)
         self._compile_measurements()
 
-    def _compile(self, plan: _Plan, constants: list[torch.Tensor], rotations: dict[str, list[list[int]]],
-                 pool: list[tuple[str, int]]) -> None:
-        """Turn the plan into index buffers: the matrix pool is ``[identity, constants,
-        rotations of each name in order]``, so a chain's entries become pool positions."""
-        self.rotation_names = list(rotations)
-        offsets = {"constant": 1}
-        start = 1 + len(constants)
-        for name in self.rotation_names:
-            offsets[name] = start
-            start += len(rotations[name])
-        position = [0] + [offsets[group] + index for group, index in pool]
+    def _compile_pools(self, constants: list[torch.Tensor], rotations: dict[tuple[str, bool], list[list[int]]],
+                       gates: list[tuple[str, bool] | None], gate_index: list[int]) -> None:
+        """Pool positions: shared pool ``[identity, constants, shared rotation groups]``, the
+        batched pool that followed by the input-reading rotation groups."""
         identity = torch.eye(2, dtype=torch.complex128).flatten()
         # Complex constants are kept as (real, imaginary) pairs: Module.to(dtype) and .float()
         # convert real buffers and would drop an imaginary part.
         self.register_buffer("constants", torch.view_as_real(torch.stack([identity, *constants])),
                              persistent=False)
-        for name in self.rotation_names:
-            self.register_buffer(f"sources_{name}", torch.tensor(rotations[name], dtype=torch.int64),
+        self.shared_groups = [key for key in rotations if key[1]]
+        self.batched_groups = [key for key in rotations if not key[1]]
+        offsets, start = {}, 1 + len(constants)
+        for key in self.shared_groups + self.batched_groups:
+            offsets[key] = start
+            start += len(rotations[key])
+        self.shared_entries = 1 + len(constants) + sum(len(rotations[key]) for key in self.shared_groups)
+        self.position = [1 + index if key is None else offsets[key] + index for key, index in zip(gates, gate_index)]
+        for name, shared in rotations:
+            sources = torch.tensor(rotations[name, shared], dtype=torch.int64)
+            # Shared groups read the weight vector alone, batched ones the row [inputs, weights].
+            self.register_buffer(f"sources_{name}_{shared}", sources - self.n_inputs if shared else sources,
                                  persistent=False)
+
+    def _compile_steps(self, plan: _Plan) -> None:
+        """Index buffers of every step; runs of weight-only steps become dense unitaries."""
+        n = self.n_qubits
         assert plan.product is not None
-        self.register_buffer("product_rounds", _rounds([[position[i] for i in chain]
-                                                        for chain in plan.product.chains]), persistent=False)
+        self.register_buffer("product_rounds", self._pool_rounds(plan.product.chains), persistent=False)
         self.steps: list[tuple[str, list[tuple[int, int]], int]] = []
-        flushes: list[torch.Tensor] = []
+        self.dense: list[list[tuple[str, int]]] = []  # per dense step, its ("kron" | "permute", index) parts
+        self.n_rounds = 0
         sigmas: list[torch.Tensor] = []
         phases: list[torch.Tensor] = []
+
+        def rounds_buffer(chains: list[list[int]]) -> int:
+            self.register_buffer(f"rounds_{self.n_rounds}", self._pool_rounds(chains), persistent=False)
+            self.n_rounds += 1
+            return self.n_rounds - 1
+
+        def permutation(step: _Permute) -> int:
+            sigmas.append(step.sigma)
+            phases.append(step.phase)
+            return len(sigmas) - 1
+
         for step in plan.steps:
-            if isinstance(step, _Flush):
-                self.steps.append(("flush", _blocks(step.wires, group_size(self.n_qubits)), len(flushes)))
-                flushes.append(_rounds([[position[i] for i in chain] for chain in step.chains]))
+            if isinstance(step, _Permute):
+                if self.steps and self.steps[-1][0] == "dense":
+                    self.dense[-1].append(("permute", permutation(step)))
+                else:
+                    self.steps.append(("permute", [], permutation(step)))
+                continue
+            shared = all(self.position[g] < self.shared_entries for chain in step.chains for g in chain)
+            if shared and n <= DENSE_QUBITS:
+                chains = [step.chains[step.wires.index(w)] if w in step.wires else [] for w in range(n)]
+                part = ("kron", rounds_buffer(chains))
+                if self.steps and self.steps[-1][0] == "dense":
+                    self.dense[-1].append(part)
+                    continue
+                parts = [part]
+                if self.steps and self.steps[-1][0] == "permute":  # the permutation joins the unitary
+                    parts.insert(0, ("permute", self.steps.pop()[2]))
+                self.steps.append(("dense", [], len(self.dense)))
+                self.dense.append(parts)
             else:
-                self.steps.append(("permute", [], len(sigmas)))
-                sigmas.append(step.sigma)
-                phases.append(step.phase)
-        for index, rounds in enumerate(flushes):
-            self.register_buffer(f"flush_{index}", rounds, persistent=False)
+                kind = "shared" if shared else "batched"
+                self.steps.append((kind, _blocks(step.wires, group_size(n)), rounds_buffer(step.chains)))
         self.trivial_phase = [bool((phase == 1).all()) for phase in phases]
         self.register_buffer("sigmas", torch.stack(sigmas) if sigmas else torch.zeros(0, dtype=torch.int64),
                              persistent=False)
         self.register_buffer("phases", torch.view_as_real(torch.stack(phases)) if phases else torch.zeros(0, 2),
                              persistent=False)
+
+    def _pool_rounds(self, chains: list[list[int]]) -> torch.Tensor:
+        return _rounds([[self.position[g] for g in chain] for chain in chains])
 
     def _compile_measurements(self) -> None:
         """Group the words by flip mask; per group, its factor table and its columns."""
@@ -347,22 +419,10 @@ class StatevectorProgram(nn.Module):
                 self.register_buffer(f"table_{index}", table.real if self.groups[index] == 0
                                      else torch.view_as_real(table), persistent=False)
 
-    def _matrices(self, angles: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """``(batch, pool, 2, 2)``: identity, fixed gates, then every rotation's matrix."""
-        batch = angles.shape[0]
-        parts = [_complex(self.constants, angles.dtype).expand(batch, -1, -1)]
-        for name in self.rotation_names:
-            sources = self.get_buffer(f"sources_{name}")
-            parts.append(ROTATIONS[name][1](angles[:, sources]).to(dtype))
-        return torch.cat(parts, dim=1).reshape(batch, -1, 2, 2)
-
-    @staticmethod
-    def _chain(matrices: torch.Tensor, rounds: torch.Tensor) -> torch.Tensor:
-        """``(batch, wires, 2, 2)``: per wire, the product of its chain (first gate rightmost)."""
-        product = matrices[:, rounds[0]]
-        for index in rounds[1:]:
-            product = matrices[:, index] @ product
-        return product
+    def _rotation_matrices(self, key: tuple[str, bool], angles: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        name, shared = key
+        sources = self.get_buffer(f"sources_{name}_{shared}")
+        return ROTATIONS[name][1](angles[..., sources]).to(dtype)
 
     def forward(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         unbatched = inputs.ndim == 1
@@ -370,28 +430,52 @@ class StatevectorProgram(nn.Module):
         real = torch.promote_types(inputs.dtype, weights.dtype)
         dtype = _real_to_complex(real)
         batch, n = inputs.shape[0], self.n_qubits
-        angles = torch.cat([inputs.to(real), weights.to(real).expand(batch, -1)], dim=1)
-        matrices = self._matrices(angles, dtype)
+        weights = weights.to(real)
+        shared = torch.cat([_complex(self.constants, real)]
+                           + [self._rotation_matrices(key, weights, dtype) for key in self.shared_groups])
+        shared = shared.reshape(-1, 2, 2)
+        pool = shared.expand(batch, -1, -1, -1)
+        if self.batched_groups:
+            row = torch.cat([inputs.to(real), weights.expand(batch, -1)], dim=1)
+            rotated = [self._rotation_matrices(key, row, dtype) for key in self.batched_groups]
+            pool = torch.cat([pool, torch.cat(rotated, dim=1).reshape(batch, -1, 2, 2)], dim=1)
         # The product state: each wire's chain applied to |0>, i.e. the chain's first column.
-        factors = self._chain(matrices, self.product_rounds)[..., 0]
-        state = factors[:, 0]
-        for wire in range(1, n):
-            state = (state[:, :, None] * factors[:, wire, None, :]).reshape(batch, -1)
+        state = _outer(_chain(pool, self.product_rounds)[..., 0])
         for kind, blocks, index in self.steps:
-            if kind == "flush":
-                fused = self._chain(matrices, self.get_buffer(f"flush_{index}"))
+            if kind == "permute":
+                state = self._permute(state, index, real)
+            elif kind == "dense":
+                state = state @ self._unitary(shared, index, real).transpose(0, 1)
+            else:
+                fused = _chain(pool if kind == "batched" else shared, self.get_buffer(f"rounds_{index}"))
                 start = 0
                 for first, width in blocks:
-                    block = _kron(fused[:, start:start + width])
+                    block = _kron(fused[..., start:start + width, :, :])
                     start += width
                     view = state.reshape(batch, 2**first, 2**width, 2 ** (n - first - width))
-                    state = torch.einsum("bij,bljr->blir", block, view).reshape(batch, -1)
-            else:
-                state = state.index_select(1, self.sigmas[index])
-                if not self.trivial_phase[index]:
-                    state = state * _complex(self.phases[index], real)
+                    pattern = "bij,bljr->blir" if kind == "batched" else "ij,bljr->blir"
+                    state = torch.einsum(pattern, block, view).reshape(batch, -1)
         values = self._measure(state, real)
         return values[0] if unbatched else values
+
+    def _permute(self, state: torch.Tensor, index: int, real: torch.dtype) -> torch.Tensor:
+        """Rows ``psi' = phase * psi[sigma]`` of ``state`` (the last axis)."""
+        state = state.index_select(-1, self.sigmas[index])
+        return state if self.trivial_phase[index] else state * _complex(self.phases[index], real)
+
+    def _unitary(self, shared: torch.Tensor, index: int, real: torch.dtype) -> torch.Tensor:
+        """The ``2**n x 2**n`` matrix of a dense step: its parts multiplied in order."""
+        unitary: torch.Tensor | None = None
+        for part, number in self.dense[index]:
+            if part == "kron":
+                layer = _kron(_chain(shared, self.get_buffer(f"rounds_{number}")))
+                unitary = layer if unitary is None else layer @ unitary
+            else:
+                if unitary is None:
+                    unitary = torch.eye(2**self.n_qubits, dtype=shared.dtype, device=shared.device)
+                unitary = self._permute(unitary.transpose(0, 1), number, real).transpose(0, 1)
+        assert unitary is not None
+        return unitary
 
     def _measure(self, state: torch.Tensor, real: torch.dtype) -> torch.Tensor:
         columns = []

@@ -74,8 +74,12 @@ def values_and_gradients(function, inputs, weights, mix):
     return (values, *torch.autograd.grad((values * mix).sum(), [inputs, weights]))
 
 
+@pytest.mark.parametrize("dense_qubits", [0, 6])
 @pytest.mark.parametrize("seed", range(12))
-def test_random_circuits_equal_default_qubit_in_float64(seed):
+def test_random_circuits_equal_default_qubit_in_float64(monkeypatch, seed, dense_qubits):
+    """Every step kind: gate-by-block application (dense_qubits=0) and weight-only runs
+    multiplied into one unitary (dense_qubits=6, all these circuits)."""
+    monkeypatch.setattr(statevector, "DENSE_QUBITS", dense_qubits)
     n_qubits, n_inputs, n_weights = 1 + seed % 5, 3, 6
     queue, words = random_circuit(seed, n_qubits, n_inputs, n_weights)
     program = compile_program(queue, n_qubits, n_inputs, n_weights, words)
@@ -127,9 +131,11 @@ def test_wide_circuits_fold_each_word_instead_of_a_table(monkeypatch):
 def test_any_group_size_gives_the_same_circuit(monkeypatch, size):
     """Joining adjacent wires' one-qubit matrices into one Kronecker product changes nothing."""
     monkeypatch.setattr(statevector, "group_size", lambda n_qubits: size)
+    monkeypatch.setattr(statevector, "DENSE_QUBITS", 0)
     queue, words = random_circuit(11, 5, 3, 6, n_gates=40)
     program = compile_program(queue, 5, 3, 6, words)
-    assert max(width for kind, blocks, _ in program.steps if kind == "flush" for _, width in blocks) > 1 or size == 1
+    widths = {kind: max(width for _, width in blocks) for kind, blocks, _ in program.steps if blocks}
+    assert set(widths) == {"shared", "batched"} and (size == 1 or max(widths.values()) > 1)
     inputs, weights = torch.rand(3, 3, dtype=torch.float64), torch.rand(6, dtype=torch.float64)
     mix = torch.randn(3, len(words), dtype=torch.float64)
     ours = values_and_gradients(program, inputs, weights, mix)
