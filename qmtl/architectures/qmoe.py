@@ -24,14 +24,14 @@ from pydantic import Field
 from torch import nn
 
 from qmtl.ansatz import get_ansatz
+from qmtl.architectures._extraction import expert_width
 from qmtl.architectures.options import MAX_COUNT, ArchitectureOptions, parse_options
 from qmtl.architectures.parts import build_encoder, build_readouts, observable_columns
 from qmtl.architectures.stacked import StackedCircuits
 from qmtl.config import RunConfig
 from qmtl.encoders import AngleEncoder, Features
-from qmtl.errors import UserError
 from qmtl.model import MultiTaskModel, Readout
-from qmtl.observables import word_wires
+from qmtl.protocols import AttentionMaps
 
 NAME = "qmoe"
 
@@ -70,6 +70,14 @@ class QuantumMoEModel(MultiTaskModel):
         """Per task, the ``(batch, n_experts)`` mixing weights (rows sum to 1), for inspection."""
         return self._gates(self.encoder(features))
 
+    def attention_maps(self, features: Features) -> AttentionMaps:
+        """Each task's mean gate weight per expert over the batch, as ``expert_gates``
+        (the same map name as :mod:`~qmtl.architectures.cgc` records)."""
+        with torch.no_grad():
+            gates = self.gate_weights(features)
+        return {"expert_gates": {name: {f"expert{e}": float(w) for e, w in enumerate(gate.mean(dim=0))}
+                                 for name, gate in gates.items()}}
+
     def forward(self, features: Features) -> dict[str, torch.Tensor]:
         angles = self.encoder(features)
         experts = self.expert_outputs(angles)
@@ -89,14 +97,8 @@ def build_qmoe(
     model = config.model
     options = parse_options(NAME, QMoEOptions, model.options)
     n_experts, layers = options.experts, options.expert_layers
-    n_qubits = model.n_qubits if options.expert_qubits is None else options.expert_qubits
     words, columns = observable_columns(config.tasks)
-    widest = max(w for word in words for w in word_wires(word))
-    if not widest < n_qubits <= model.n_qubits:
-        raise UserError(
-            f"model.options.expert_qubits = {n_qubits} must be between {widest + 1} (the tasks measure "
-            f"wire {widest}) and model.n_qubits = {model.n_qubits}"
-        )
+    n_qubits = expert_width(config, options.expert_qubits, words)
     experts = StackedCircuits(
         n_experts, n_qubits, get_ansatz(model.ansatz.name), layers, words, device, diff_method,
         model.encoding.rotation, model.encoding.reupload,
