@@ -48,6 +48,7 @@ from qmtl.runlock import run_lock
 from qmtl.secrets import redact
 from qmtl.strategies import MultiTaskStrategy, build_strategy
 from qmtl.strategies.conflict import task_gradient_cosines
+from qmtl.torch_device import features_to, module_device
 
 #: Regression targets beyond this overflow float32 when squared (sqrt of float32's max is 1.8e19).
 REGRESSION_TARGET_OVERFLOW = 1e18
@@ -257,16 +258,18 @@ class Trainer:
 
     def _attention(self) -> AttentionMaps | None:
         """The learned attention weights of every module that has them (:class:`ReportsAttention`),
-        averaged over up to 256 validation examples in eval mode; ``None`` when no module has any."""
+        averaged over up to 256 validation examples (fewer where one pass of 256 would not fit
+        ``training.max_state_memory``) in eval mode; ``None`` when no module has any."""
         reporters = [module for module in self.model.modules() if isinstance(module, ReportsAttention)]
         if not reporters:
             return None
-        batch = self.data.val.subset(torch.arange(min(len(self.data.val), 256)))
+        batch = self.data.val.subset(torch.arange(min(len(self.data.val), 256, self.memory.inference_chunk)))
+        features = features_to(batch.features, module_device(self.model))
         was_training = self.model.training
         self.model.eval()
         maps: AttentionMaps = {}
         for reporter in reporters:
-            maps.update(reporter.attention_maps(batch.features))
+            maps.update(reporter.attention_maps(features))
         self.model.train(was_training)
         return maps
 

@@ -14,7 +14,7 @@ measured peak, the time, and the state vectors in flight beyond the saved ones,
 :math:`W = (\\text{peak} - F - c\\,S) / (c\\,s)` for chunk :math:`c`, which
 :data:`qmtl.memory.WORKING_STATES` must bound.
 
-    python experiments/benchmarks/bench_wide.py [--qubits 16 20] [--batch 16] [--layers 2] [--budget 4GiB]
+    python experiments/benchmarks/bench_wide.py [--qubits 16 20] [--batch 16] [--layers 2] [--budget 1GiB]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ KIB = 1024
 def config(n_qubits: int, layers: int, batch: int, budget: int | None) -> dict[str, Any]:
     words = [f"Z{wire}" for wire in range(4)]
     return {
-        "data": {"name": "digits", "limit": 4 * batch},
+        "data": {"name": "digits", "limit": max(4 * batch, 120)},
         "tasks": [{"name": "digit", "kind": "multiclass", "classes": 10, "observables": words},
                   {"name": "parity", "kind": "binary", "observables": words}],
         "model": {"n_qubits": n_qubits, "encoder": {"hidden": [16]}, "ansatz": {"layers": layers}},
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--qubits", type=int, nargs="+", default=[16, 20])
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--budget", default="4GiB", help="training.max_state_memory of the chunked step")
+    parser.add_argument("--budget", default="1GiB", help="training.max_state_memory of the chunked step")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: one step, in a child process
     args = parser.parse_args()
     if args.case:
