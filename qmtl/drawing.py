@@ -14,6 +14,7 @@ from qmtl.config import clip, load_config  # noqa: E402
 from qmtl.errors import UserError  # noqa: E402
 from qmtl.protocols import CircuitModel  # noqa: E402
 from qmtl.run import build_run  # noqa: E402
+from qmtl.torch_device import features_to, module_device
 
 
 def figure_path(config_path: str, out: str | None) -> Path:
@@ -57,7 +58,7 @@ def draw_config(config_path: str, overrides: list[str] | None, out: str | None) 
             raise UserError(f"architecture '{config.model.architecture}' has no single shared circuit to draw")
         circuit = model.circuit
         example = run.require_data().train.subset(slice(0, 1)).features
-        angles = model.encoder(example)[0].detach()
+        angles = model.encoder(features_to(example, module_device(model)))[0].detach()
         figure, _ = circuit.draw_figure(angles)
     try:
         figure.savefig(figure_file, dpi=150, bbox_inches="tight")

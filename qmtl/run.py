@@ -90,7 +90,8 @@ def build_run(config: RunConfig, *, input_dims: int | None = None) -> Run:
     ...     print(run.data.input_dims, run.diff_method, run.model.task_names)
     64 backprop ['digit']
     """
-    torch_device = resolve_torch_device(config.training.torch_device)  # a missing GPU is refused before any work
+    # A missing GPU is refused before any work.
+    torch_device = resolve_torch_device(config.training.torch_device, config.device.name)
     seed_everything(config.seed)
     data: MultiTaskData | None = None
     widths: int | Mapping[str, int]

@@ -1,12 +1,16 @@
 """Which torch device a run's model, data batches and backprop simulation use (``training.torch_device``).
 
-``auto`` picks the first CUDA GPU when torch sees one, else the CPU; ``cuda`` and ``cuda:N``
-demand a GPU and are refused in one line where there is none.  The model (encoder, circuit
-weights, heads, their buffers) is moved there when the run is built, each batch's features
-are moved there before the forward pass, and ``default.qubit`` then simulates on the device of
-its parameters (PennyLane's torch interface keeps tensors where they are).  The per-task
-outputs come back to the CPU, a few numbers per example, so losses, strategies and metrics
-stay device-agnostic.
+``auto`` picks the first CUDA GPU when torch sees one and the circuit is simulated in torch
+(``default.qubit``), else the CPU; ``cuda`` and ``cuda:N`` demand a GPU and are refused in one
+line where there is none.  The model (encoder, circuit weights, heads, their buffers) is moved
+there when the run is built, each batch's features are moved there before the forward pass,
+and ``default.qubit`` then simulates on the device of its parameters (PennyLane's torch
+interface keeps tensors where they are).  The per-task outputs come back to the CPU, a few
+numbers per example, so losses, strategies and metrics stay device-agnostic.
+
+On the Qiskit targets (``aer``, ``fake_*``, ``ibm:``) the circuit runs in Qiskit on the CPU
+or a QPU and the model stays on the CPU whatever ``torch_device`` says: evaluation, export
+and submission move a run trained on a GPU to these targets without another setting.
 """
 
 from __future__ import annotations
@@ -16,22 +20,25 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from qmtl.devices import PENNYLANE_NAMES
 from qmtl.encoders import Features
 from qmtl.errors import UserError
 
 CPU = torch.device("cpu")
 
 
-def resolve_torch_device(name: str) -> torch.device:
-    """The torch device ``training.torch_device`` names on this machine.
+def resolve_torch_device(name: str, device_name: str) -> torch.device:
+    """The torch device ``training.torch_device`` (``name``) names on this machine for a run
+    on ``device.name`` (``device_name``).
 
     ``name`` has passed the config's check (``auto``, ``cpu``, ``cuda`` or ``cuda:N``);
     a CUDA device this machine lacks raises :class:`UserError`.
     """
+    if device_name not in PENNYLANE_NAMES or name == "cpu":
+        return CPU  # a Qiskit target computes the circuit outside torch
     if name == "auto":
-        return torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else CPU
-    if name == "cpu":
-        return CPU
+        in_torch = device_name == "default.qubit" and torch.cuda.is_available()
+        return torch.device("cuda", torch.cuda.current_device()) if in_torch else CPU
     if not torch.cuda.is_available():
         why = ("this torch is a CPU build" if torch.version.cuda is None
                else f"torch (CUDA {torch.version.cuda}) sees no CUDA GPU")

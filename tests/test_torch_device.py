@@ -31,7 +31,15 @@ def _tiny(torch_device: str) -> dict:
 
 @pytest.mark.skipif(CUDA, reason="this machine has CUDA: auto picks it")
 def test_auto_is_the_cpu_without_cuda() -> None:
-    assert resolve_torch_device("auto") == CPU
+    assert resolve_torch_device("auto", "default.qubit") == CPU
+
+
+def test_qiskit_targets_keep_the_model_on_the_cpu() -> None:
+    """The circuit runs in Qiskit: even ``cuda`` leaves the encoder and heads on the CPU."""
+    for torch_device in ("auto", "cuda", "cuda:3"):
+        assert resolve_torch_device(torch_device, "aer") == CPU
+        assert resolve_torch_device(torch_device, "fake_manila") == CPU
+    assert resolve_torch_device("auto", "lightning.qubit") == CPU  # its circuit runs outside torch
 
 
 def test_cpu_places_every_parameter_and_buffer_on_the_cpu() -> None:
@@ -56,6 +64,11 @@ def test_cuda_places_the_model_and_returns_outputs_on_the_cpu() -> None:
 
 
 @needs_cuda
+def test_auto_is_the_gpu_for_default_qubit() -> None:
+    assert resolve_torch_device("auto", "default.qubit").type == "cuda"
+
+
+@needs_cuda
 def test_a_run_trained_on_cuda_matches_the_cpu_run(tmp_path: Path) -> None:
     """Same seed, same initial model (built on the CPU, then moved): the same metrics up to float rounding."""
     results = {name: train(validate_config(_tiny(name)), tmp_path / name, progress=False)["test"]
@@ -69,4 +82,4 @@ def test_a_gpu_index_beyond_the_machine_is_refused() -> None:
     from qmtl.errors import UserError
 
     with pytest.raises(UserError, match=f"cuda:{torch.cuda.device_count()}"):
-        resolve_torch_device(f"cuda:{torch.cuda.device_count()}")
+        resolve_torch_device(f"cuda:{torch.cuda.device_count()}", "default.qubit")
