@@ -14,15 +14,20 @@ Supported: the one-angle rotations :math:`R_X, R_Y, R_Z`, ``PhaseShift`` and
 the circuit's inputs or weights, every fixed one-qubit gate, and fixed multi-qubit gates
 whose matrix has one non-zero entry per column (CNOT, CZ, SWAP, Toffoli, ...); expectation
 values of Pauli words.  :func:`compile_program` returns None for anything else, and the
-caller keeps its QNode.  Three exact rewrites make it cheaper than gate-by-gate simulation:
+caller keeps its QNode.  Exact rewrites make it cheaper than gate-by-gate simulation:
 
 * one-qubit gates before the first multi-qubit gate act on per-wire factors of the product
   state :math:`\bigotimes_w U_w|0\rangle`, never on the :math:`2^n` state;
 * consecutive one-qubit gates on a wire are multiplied into one matrix before they touch
-  the state; all one-qubit matrices of the circuit are computed together, per gate type;
+  the state; all one-qubit matrices of the circuit are computed together, per gate type,
+  and those whose angles are all weights once for the whole batch; the matrices of
+  :func:`group_size` adjacent wires are joined into one Kronecker product, so a layer
+  passes over the state fewer times;
 * consecutive fixed multi-qubit gates compose into ONE basis permutation with phases:
   a monomial gate maps :math:`|s\rangle \mapsto c(s)\,|\pi(s)\rangle`, so
-  :math:`\psi'_s = p_s\,\psi_{\sigma(s)}` with ``sigma`` and ``p`` composed at compile time.
+  :math:`\psi'_s = p_s\,\psi_{\sigma(s)}` with ``sigma`` and ``p`` composed at compile time;
+* up to :data:`DENSE_QUBITS` qubits, a run of weight-only steps (variational layers that
+  read no input) is multiplied into one ``2**n x 2**n`` unitary, applied by one matrix product.
 
 A Pauli word :math:`P` with X/Y on the wires of the bit mask :math:`m` maps
 :math:`|t\rangle \mapsto c(t)|t \oplus m\rangle`, so
