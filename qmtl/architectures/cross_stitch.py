@@ -24,7 +24,8 @@ measures each task's Pauli words, read by its readout :math:`h_t`.
 Initialisation, as the paper's :math:`(\alpha_s, \alpha_d)`: the diagonal of every
 matrix is ``self_weight`` (:math:`\alpha_s`, default 0.9) and each off-diagonal entry
 :math:`(1 - \alpha_s)/(T - 1)`, so every row sums to 1 (the paper's two-task
-:math:`\alpha_s + \alpha_d = 1`) and the mixed features stay in [-1, 1].  ``self_weight:
+:math:`\alpha_s + \alpha_d = 1`; with one task the matrix is 1) and the mixed features
+stay in [-1, 1].  ``self_weight:
 1`` starts from the identity: the tasks' circuits are then separate models, and only the
 gradient into the off-diagonal entries can couple them.
 
