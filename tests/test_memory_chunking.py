@@ -108,13 +108,18 @@ def test_every_task_gradient_of_a_chunked_pass_equals_one_pass(tmp_path: Path) -
                 assert _close(other, gradient, 1e-12), (task, index)
 
 
-def test_chunked_outputs_equal_one_pass_without_autograd() -> None:
-    with build_run(validate_config(copy.deepcopy(TINY))) as run:
-        features = run.require_data().val.features[:BATCH]
+@pytest.mark.parametrize("modalities", [False, True], ids=["one tensor", "dict of modalities"])
+def test_chunked_outputs_equal_one_pass_without_autograd(modalities: bool) -> None:
+    raw = copy.deepcopy(TINY)
+    raw["data"]["options"] = {"modalities": modalities}
+    with build_run(validate_config(raw)) as run:
+        features = run.require_data().val.subset(slice(0, BATCH)).features
+        assert isinstance(features, dict) == modalities
         with torch.no_grad():
             whole, chunked = run.model(features), forward_in_chunks(run.model, features, CHUNK)
     assert whole.keys() == chunked.keys()
     for name in whole:  # float32; batched products may round differently at another batch size
+        assert len(chunked[name]) == BATCH
         assert torch.allclose(chunked[name], whole[name], rtol=1e-6, atol=1e-6), name
 
 
