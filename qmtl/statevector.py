@@ -420,9 +420,11 @@ class StatevectorProgram(nn.Module):
         self.register_buffer("flips", torch.stack([states ^ mask for mask in self.groups]), persistent=False)
         if self.tabulated:
             for index, words in enumerate(self.group_words):
+                # Entries are 0, ±1 or ±i, exact in single precision, the usual one (and a
+                # model's .double() converts the buffer with it): no per-step conversion.
                 table = word_factors(words, n)
-                self.register_buffer(f"table_{index}", table.real if self.groups[index] == 0
-                                     else torch.view_as_real(table), persistent=False)
+                self.register_buffer(f"table_{index}", (table.real if self.groups[index] == 0
+                                                        else torch.view_as_real(table)).float(), persistent=False)
 
     def _rotation_matrices(self, key: tuple[str, bool], angles: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         name, shared = key
