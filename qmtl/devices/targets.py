@@ -184,6 +184,7 @@ def _aer_target(config: DeviceConfig, seed: int, precision: float | None,
         simulator = AerSimulator.from_backend(backend, method="density_matrix")
         estimator = ShotSampledEstimator.from_backend(simulator, options=options)
         estimator.max_active_qubits = MAX_DENSITY_MATRIX_QUBITS
+        estimator.pauli_transfer = True
         manager = generate_preset_pass_manager(
             config.optimization_level, backend=backend, seed_transpiler=seed)
         return Target(f"aer+{backend.name}", estimator, manager, backend.num_qubits,
@@ -195,6 +196,7 @@ def _aer_target(config: DeviceConfig, seed: int, precision: float | None,
             seed_transpiler=seed)
         estimator = ShotSampledEstimator(options=options)
         estimator.max_active_qubits = MAX_DENSITY_MATRIX_QUBITS
+        estimator.pauli_transfer = True
         return Target("aer+noise", estimator, manager, None, config.max_rows_per_call,
                       base_seed=seed)
     # No coupling map: layout is trivial and the circuit keeps its own width.
