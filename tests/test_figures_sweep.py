@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from scipy import stats
 
 from qmtl.cli import main
 from qmtl.errors import UserError
@@ -93,3 +94,50 @@ def test_mean_std_is_the_sample_std_and_nan_for_one_value() -> None:
     assert mean == pytest.approx(7 / 3) and std == pytest.approx(statistics.stdev([1.0, 2.0, 4.0]))
     mean, std = mean_std([0.5])
     assert mean == 0.5 and math.isnan(std)
+
+
+def test_t_interval_is_the_student_t_interval_of_the_mean() -> None:
+    common = _figures_common()
+    # 1..5: mean 3, s^2 = 2.5, standard error sqrt(0.5); t_{0.975, 4} = 2.776445
+    interval = common.t_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert interval.mean == 3.0 and interval.n == 5
+    assert interval.half_width == pytest.approx(2.776445 * math.sqrt(0.5), rel=1e-6)
+    assert (interval.low, interval.high) == pytest.approx(stats.t.interval(0.95, 4, loc=3.0, scale=math.sqrt(0.5)))
+    assert interval.covers(3.0) and not interval.covers(5.0)
+    one = common.t_interval([0.7])  # one seed: a mean, no interval
+    assert one.mean == 0.7 and math.isnan(one.low) and math.isnan(one.high) and not one.covers(0.7)
+
+
+def test_paired_test_is_students_paired_t_test() -> None:
+    common = _figures_common()
+    # differences 1, 2, 3: mean 2, s = 1, t = 2 sqrt(3) on 2 degrees of freedom, where the
+    # t distribution has the closed form F(t) = 1/2 + t / (2 sqrt(2 + t^2)); so the two-sided
+    # p = 1 - t / sqrt(2 + t^2) and t_{0.975, 2} = sqrt(1.805 / 0.0975)
+    a, b = [2.0, 4.0, 6.0], [1.0, 2.0, 3.0]
+    test = common.paired_test(a, b)
+    t = 2 * math.sqrt(3)
+    assert test.p_value == pytest.approx(1 - t / math.sqrt(2 + t * t), rel=1e-9)
+    assert test.difference.mean == 2.0
+    assert test.difference.half_width == pytest.approx(math.sqrt(1.805 / 0.0975) / math.sqrt(3), rel=1e-9)
+    scipy_result = stats.ttest_rel(a, b)
+    assert test.p_value == pytest.approx(scipy_result.pvalue, rel=1e-12)
+    assert (test.difference.low, test.difference.high) == pytest.approx(tuple(scipy_result.confidence_interval()))
+    # the pairing matters: the same values unpaired would not be compared seed by seed
+    assert common.paired_test(b, a).difference.mean == -2.0
+    assert math.isnan(common.paired_test([1.0, 2.0], [1.0, 2.0]).p_value)  # identical pairs: nothing to test
+    columns = common.paired_columns(a, b)
+    assert (columns["difference"], columns["pairs"]) == (2.0, 3) and columns["p_value"] == test.p_value
+    with pytest.raises(ValueError, match="as many values"):
+        common.paired_test([1.0, 2.0], [1.0])
+
+
+def test_convergence_counts_runs_whose_best_epoch_was_their_last(tmp_path: Path) -> None:
+    common = _figures_common()
+
+    def run(seed: int, best: int, last: int) -> object:
+        return common.Trained("x", seed, tmp_path, {"best_epoch": best, "epochs_run": last}, {})
+
+    runs = [run(0, 7, 12), run(1, 30, 30), run(2, 29, 30)]
+    assert [common.still_improving(r) for r in runs] == [False, True, False]
+    assert common.convergence(runs) == {"best_epochs": "7 30 29", "epochs_run": "12 30 30", "still_improving": 1}
+    assert common.by_seed(runs, "x")[1] is runs[1] and common.by_seed(runs, "y") == {}
