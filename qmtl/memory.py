@@ -52,7 +52,7 @@ is unset: half, leaving the rest to the data, the optimiser, the OS and other pr
 WORKING_STATES = 16
 """State vectors per example in flight beyond those autograd saves (gate outputs, gradients in
 the backward pass): above every value ``experiments/benchmarks/bench_wide.py`` measured at 16
-and 20 qubits (2.0 to 12.8, docs/howto/gpu.md).  Small chunks of mid-sized states can measure
+and 20 qubits (1.1 to 12.8 over two runs, docs/howto/gpu.md).  Small chunks of mid-sized states can measure
 more, from memory glibc's allocator keeps after it is freed rather than from live tensors."""
 _CGROUP_LIMIT = Path("/sys/fs/cgroup/memory.max")
 
