@@ -253,7 +253,9 @@ def _rounds(chains: Sequence[Sequence[int]]) -> torch.Tensor:
 
 class StatevectorProgram(nn.Module):
     """A compiled circuit: ``forward(inputs (batch, n_inputs), weights (n_weights,))`` ->
-    ``(batch, len(words))`` expectation values.
+    ``(batch, len(words))`` expectation values.  A ``prepared`` program starts from a given
+    state, ``forward(inputs, weights, state)``, instead of the all-zero basis state;
+    :meth:`evolve` returns the final state instead of expectation values.
 
     One-qubit matrices live in two pools: the *shared* pool ``(entries, 2, 2)`` holds the
     identity, the fixed gates and the rotations whose angles are all weights (the same for
@@ -271,9 +273,10 @@ class StatevectorProgram(nn.Module):
     column_order: torch.Tensor
 
     def __init__(self, operations: Sequence[qml.operation.Operator], n_qubits: int, n_inputs: int,
-                 n_weights: int, words: Sequence[str]) -> None:
+                 n_weights: int, words: Sequence[str], prepared: bool = False) -> None:
         super().__init__()
         self.n_qubits, self.n_inputs, self.n_weights = n_qubits, n_inputs, n_weights
+        self.prepared = prepared
         self.words = list(words)
         if n_qubits > len(_LETTERS[0]):
             raise Unsupported(f"{n_qubits} qubits: more wires than einsum index names")
@@ -290,7 +293,7 @@ class StatevectorProgram(nn.Module):
             if pending:
                 wires = sorted(pending)
                 group = _Flush(wires, [pending[w] for w in wires])
-                if plan.product is None:
+                if plan.product is None and not prepared:
                     plan.product = group
                 else:
                     plan.steps.append(group)
@@ -313,7 +316,7 @@ class StatevectorProgram(nn.Module):
                 gates.append(None)
                 gate_index.append(len(constants) - 1)
             else:
-                if plan.product is None:  # the product state covers every wire
+                if plan.product is None and not prepared:  # the product state covers every wire
                     pending.update({w: pending.get(w, []) for w in range(n_qubits)})
                 flush()
                 sigma, phase = _monomial(op, n_qubits)
@@ -324,7 +327,7 @@ class StatevectorProgram(nn.Module):
                     plan.steps.append(_Permute(sigma, phase))
                 continue
             pending.setdefault(wires[0], []).append(len(gates) - 1)
-        if plan.product is None:
+        if plan.product is None and not prepared:
             pending.update({w: pending.get(w, []) for w in range(n_qubits)})
         flush()
         self._compile_pools(constants, rotations, gates, gate_index)
@@ -357,8 +360,8 @@ class StatevectorProgram(nn.Module):
     def _compile_steps(self, plan: _Plan) -> None:
         """Index buffers of every step; runs of weight-only steps become dense unitaries."""
         n = self.n_qubits
-        assert plan.product is not None
-        self.register_buffer("product_rounds", self._pool_rounds(plan.product.chains), persistent=False)
+        if plan.product is not None:
+            self.register_buffer("product_rounds", self._pool_rounds(plan.product.chains), persistent=False)
         self.steps: list[tuple[str, list[tuple[int, int]], int]] = []
         self.dense: list[list[tuple[str, int]]] = []  # per dense step, its ("kron" | "permute", index) parts
         self.n_rounds = 0
@@ -417,7 +420,8 @@ class StatevectorProgram(nn.Module):
         self.group_words = [[w for w, m in zip(self.words, masks) if m == mask] for mask in self.groups]
         self.tabulated = n <= MAX_DIAGONAL_QUBITS
         states = torch.arange(2**n)
-        self.register_buffer("flips", torch.stack([states ^ mask for mask in self.groups]), persistent=False)
+        self.register_buffer("flips", torch.stack([states ^ mask for mask in self.groups]) if self.groups
+                             else torch.zeros(0, dtype=torch.int64), persistent=False)
         if self.tabulated:
             for index, words in enumerate(self.group_words):
                 # Entries are 0, ±1 or ±i, exact in single precision, the usual one (and a
@@ -431,9 +435,16 @@ class StatevectorProgram(nn.Module):
         sources = self.get_buffer(f"sources_{name}_{shared}")
         return ROTATIONS[name][1](angles[..., sources]).to(dtype)
 
-    def forward(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor, weights: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
         unbatched = inputs.ndim == 1
         inputs = inputs[None] if unbatched else inputs
+        real = torch.promote_types(inputs.dtype, weights.dtype)
+        values = self._measure(self.evolve(inputs, weights, state), real)
+        return values[0] if unbatched else values
+
+    def evolve(self, inputs: torch.Tensor, weights: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
+        """The final ``(batch, 2**n)`` state for ``(batch, n_inputs)`` inputs (from ``state``
+        when the program is ``prepared``)."""
         real = torch.promote_types(inputs.dtype, weights.dtype)
         dtype = _real_to_complex(real)
         batch, n = inputs.shape[0], self.n_qubits
@@ -446,8 +457,12 @@ class StatevectorProgram(nn.Module):
             row = torch.cat([inputs.to(real), weights.expand(batch, -1)], dim=1)
             rotated = [self._rotation_matrices(key, row, dtype) for key in self.batched_groups]
             pool = torch.cat([pool, torch.cat(rotated, dim=1).reshape(batch, -1, 2, 2)], dim=1)
-        # The product state: each wire's chain applied to |0>, i.e. the chain's first column.
-        state = _outer(_chain(pool, self.product_rounds)[..., 0])
+        if self.prepared:
+            if state is None:
+                raise ValueError("a prepared program needs the state it starts from")
+            state = state.to(dtype)
+        else:  # the product state: each wire's chain applied to |0>, i.e. the chain's first column
+            state = _outer(_chain(pool, self.product_rounds)[..., 0])
         for kind, blocks, index in self.steps:
             if kind == "permute":
                 state = self._permute(state, index, real)
@@ -462,8 +477,7 @@ class StatevectorProgram(nn.Module):
                     view = state.reshape(batch, 2**first, 2**width, 2 ** (n - first - width))
                     pattern = "bij,bljr->blir" if kind == "batched" else "ij,bljr->blir"
                     state = torch.einsum(pattern, block, view).reshape(batch, -1)
-        values = self._measure(state, real)
-        return values[0] if unbatched else values
+        return state
 
     def _permute(self, state: torch.Tensor, index: int, real: torch.dtype) -> torch.Tensor:
         """Rows ``psi' = phase * psi[sigma]`` of ``state`` (the last axis)."""
@@ -510,15 +524,16 @@ class StatevectorProgram(nn.Module):
 
 
 def compile_program(queue: Callable[[torch.Tensor, torch.Tensor], object], n_qubits: int, n_inputs: int,
-                    n_weights: int, words: Sequence[str]) -> StatevectorProgram | None:
+                    n_weights: int, words: Sequence[str], prepared: bool = False) -> StatevectorProgram | None:
     """Record ``queue(inputs, weights)`` once with marker angles and compile it; None when an
-    operation is not supported (the caller then runs its QNode)."""
+    operation is not supported (the caller then runs its QNode).  ``prepared``: the circuit
+    starts from a state given at each call (see :class:`StatevectorProgram`)."""
     inputs, weights = angle_markers([(n_inputs,), (n_weights,)])
     with qml.queuing.AnnotatedQueue() as annotated:
         queue(inputs, weights)
     operations = qml.tape.QuantumScript.from_queue(annotated).operations
     try:
-        return StatevectorProgram(operations, n_qubits, n_inputs, n_weights, words)
+        return StatevectorProgram(operations, n_qubits, n_inputs, n_weights, words, prepared)
     except Unsupported:
         return None
 

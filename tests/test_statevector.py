@@ -3,15 +3,19 @@ random circuits of the supported gate set, refusal of everything else."""
 
 from __future__ import annotations
 
+import copy
 import random
 
 import pennylane as qml
 import pytest
 import torch
+from tiny_configs import TINY
 
 import qmtl.statevector as statevector
 from qmtl.ansatz import get_ansatz
+from qmtl.architectures import ARCHITECTURES
 from qmtl.circuit import SharedCircuit
+from qmtl.config import validate_config
 from qmtl.observables import to_observable
 from qmtl.statevector import compile_program
 
@@ -187,3 +191,34 @@ def test_tracker_counts_each_program_execution():
         circuit(torch.rand(5, 2))
         circuit(torch.rand(5, 2))
     assert tracker.totals["simulations"] == 2 and tracker.totals["executions"] == 2
+
+
+@pytest.mark.parametrize(("architecture", "options"), [
+    ("ansatz_heads", {"head_layers": 2}),
+    ("basis_heads", {}),
+])
+def test_task_block_programs_equal_their_qnodes(architecture, options):
+    """Task-block architectures (shared prefix state, then every task's block in one stacked
+    execution) compile both parts and give the QNodes' values and gradients."""
+    raw = copy.deepcopy(TINY)
+    raw["tasks"][2]["observables"] = ["X0 Y1", "Z2 Z3"]
+    raw["model"].update(architecture=architecture, options=options, encoding={"reupload": True},
+                        ansatz={"layers": 2})
+    config = validate_config(raw)
+    device = qml.device("default.qubit", wires=4)
+    torch.manual_seed(0)
+    circuit = ARCHITECTURES[architecture](config, 64, device, "backprop").circuit.double()
+    assert circuit.prefix_program is not None and circuit.blocks_program is not None
+    angles = torch.rand(5, 4, dtype=torch.float64, requires_grad=True)
+    parameters = [angles, *circuit.parameters()]
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            circuit.prefix_program = circuit.blocks_program = None
+        values = torch.cat(circuit(angles), dim=1)
+        mix = torch.linspace(-1, 1, values.numel(), dtype=torch.float64).reshape(values.shape)
+        results.append((values, torch.autograd.grad((values * mix).sum(), parameters)))
+    (fast, fast_grads), (qnode, qnode_grads) = results
+    assert torch.allclose(fast, qnode, rtol=0, atol=1e-12)
+    for a, b in zip(fast_grads, qnode_grads):
+        assert torch.allclose(a, b, rtol=0, atol=1e-12)

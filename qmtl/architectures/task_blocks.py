@@ -35,7 +35,13 @@ from qmtl.encoders import AngleEncoder, Features
 from qmtl.lightcone import data_angles, expand, live_angles, refuse_other_layouts
 from qmtl.model import MultiTaskModel, Readout
 from qmtl.observables import canonical_word, parse_pauli_word, to_observable
-from qmtl.statevector import MAX_DIAGONAL_QUBITS, z_word_signs
+from qmtl.statevector import (
+    MAX_DIAGONAL_QUBITS,
+    StatevectorProgram,
+    compile_program,
+    track_simulation,
+    z_word_signs,
+)
 
 SIMULATOR = "default.qubit"
 
@@ -131,7 +137,27 @@ class TaskBlockCircuit(nn.Module):
         self.stacked_blocks = qml.QNode(
             self._stacked_blocks, device, interface="torch", diff_method=diff_method
         )
+        programs = self._compile_programs() if self.shared_prefix and diff_method == "backprop" else None
+        self.prefix_program: StatevectorProgram | None = programs[0] if programs else None
+        self.blocks_program: StatevectorProgram | None = programs[1] if programs else None
         refuse_other_layouts(self)
+
+    def _compile_programs(self) -> tuple[StatevectorProgram, StatevectorProgram] | None:
+        """The prefix and the stacked blocks as torch statevector programs
+        (:mod:`qmtl.statevector`), or None where a gate is not supported (the QNodes run)."""
+        n, layout = len(self.wires), self._task_blocks()[0].layout
+        prefix = compile_program(
+            lambda inputs, weights: variational_layers(self.ansatz, expand(weights, self.live), inputs, self.wires,
+                                                       self.rotation, self.reupload, live=self.live),
+            n, n, int(self.live.sum()), [],
+        )
+        # Rows carry [encoded angles, the row's task block angles in the full layout].
+        blocks = compile_program(
+            lambda inputs, weights: self._task_blocks()[0].queue_gates(inputs[n:].reshape(layout), inputs[:n],
+                                                                      self.block_queued),
+            n, n + self.block_queued.numel(), 0, self.words, prepared=True,
+        )
+        return None if prefix is None or blocks is None else (prefix, blocks)
 
     def _task_blocks(self) -> list[TaskBlock]:
         """The blocks, typed as such: iterating an ``nn.ModuleList`` gives plain Modules."""
@@ -159,8 +185,16 @@ class TaskBlockCircuit(nn.Module):
 
     def _shared_prefix(self, angles: torch.Tensor) -> list[torch.Tensor]:
         n_tasks, batch = len(self.blocks), angles.shape[0]
-        states = self.prefix_state(angles).repeat(n_tasks, 1)
         weights = torch.stack([block.angles() for block in self._task_blocks()]).repeat_interleave(batch, dim=0)
+        if self.prefix_program is not None and self.blocks_program is not None:
+            states = self.prefix_program.evolve(angles, self.weights).repeat(n_tasks, 1)
+            track_simulation(self.device)
+            rows = torch.cat([angles.repeat(n_tasks, 1), weights.flatten(1).to(angles.dtype)], dim=1)
+            values = self.blocks_program(rows, angles.new_zeros(0), states)
+            track_simulation(self.device)
+            values = values.reshape(n_tasks, batch, len(self.words))
+            return [values[t][:, columns] for t, columns in enumerate(self.columns)]
+        states = self.prefix_state(angles).repeat(n_tasks, 1)
         results = self.stacked_blocks(states, weights, angles.repeat(n_tasks, 1))
         if self.signs is not None:
             values = results @ self.signs.to(results.dtype)
