@@ -10,7 +10,9 @@ On ``default.qubit`` the prefix state :math:`U S |0\\rangle` is simulated ONCE p
 the batch of prefix states is repeated once per task (``qml.StatePrep``, rows
 ``t * batch + i``) and each row gets its own task's block angles, so an extra task adds
 rows to one execution instead of another circuit.  Rows measure the union of the tasks'
-words; each task keeps its own columns.  Any other device gets one full circuit per task
+words; each task keeps its own columns.  With backprop, both executions run as compiled
+torch statevector programs (:mod:`qmtl.statevector`; the QNodes where a gate is not
+supported).  Any other device gets one full circuit per task
 (prefix + block, measuring that task's words), all in one ``qml.execute`` batch.
 
 Only live angles are parameters (:mod:`qmtl.lightcone`): a block angle is live when it can
