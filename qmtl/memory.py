@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from qmtl.config import RunConfig
+from qmtl.devices import PENNYLANE_NAMES
 from qmtl.encoders import Features
 from qmtl.errors import UserError
 from qmtl.model import MultiTaskModel
@@ -124,6 +126,10 @@ class MemoryPlan:
     state_bytes: int
     """One example's state vector (:math:`s`)."""
 
+    in_process: bool = True
+    """False on a Qiskit target: its states live in Aer or on a QPU, not in this process, and a
+    step must stay one primitive call, so nothing is measured and no pass is chunked."""
+
     @property
     def training_bytes_per_example(self) -> int:
         return self.saved_bytes_per_example + WORKING_STATES * self.state_bytes
@@ -131,11 +137,15 @@ class MemoryPlan:
     @property
     def training_chunk(self) -> int:
         """Most examples one forward-and-backward pass may hold (at least 1)."""
+        if not self.in_process:
+            return sys.maxsize
         return max(1, (self.budget - self.fixed_bytes) // self.training_bytes_per_example)
 
     @property
     def inference_chunk(self) -> int:
         """Most examples one forward pass without autograd may hold (at least 1)."""
+        if not self.in_process:
+            return sys.maxsize
         return max(1, (self.budget - self.fixed_bytes) // (WORKING_STATES * self.state_bytes))
 
     @property
@@ -152,6 +162,9 @@ def plan_memory(model: MultiTaskModel, examples: Features, config: RunConfig, *,
     else a forward pass without autograd) would not fit the budget.
     """
     budget = config.training.max_state_memory or default_budget(module_device(model))
+    if config.device.name not in PENNYLANE_NAMES:
+        # Measuring would run the model: Estimator calls on Aer, paid QPU time on IBM hardware.
+        return MemoryPlan(budget, 0, 0, 0, in_process=False)
     n_qubits = config.model.n_qubits
     one, two = (saved_tensor_bytes(model, features_slice(examples, 0, size)) for size in (1, 2))
     per_example = max(two - one, 0)

@@ -172,3 +172,16 @@ def test_training_with_a_budget_below_the_batch_completes(tmp_path: Path) -> Non
     for task in results[0]:  # float32: equal up to rounding in the order of summation
         for metric, value in results[0][task].items():
             assert results[1][task][metric] == pytest.approx(value, rel=1e-4, abs=1e-5), (task, metric)
+
+
+@pytest.mark.parametrize("target", ["aer", "fake_manila"])
+def test_a_qiskit_target_is_planned_without_running_the_model(target: str) -> None:
+    raw = copy.deepcopy(TINY)
+    raw["device"] = {"name": target}
+    raw["training"]["max_state_memory"] = "1MiB"  # would chunk an in-process simulation
+    with build_run(validate_config(raw)) as run:
+        calls_before = run.device.primitive_calls
+        plan = plan_memory(run.model, run.require_data().train.features, run.config)
+        assert run.device.primitive_calls == calls_before  # no Estimator call, no QPU time
+    assert not plan.in_process
+    assert plan.training_chunk >= raw["training"]["batch_size"] and plan.inference_chunk >= 256
