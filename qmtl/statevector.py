@@ -99,17 +99,6 @@ def _rx(angles: torch.Tensor) -> torch.Tensor:
     return torch.stack([cos, -1j * sin, -1j * sin, cos], dim=-1)
 
 
-def _ry(angles: torch.Tensor) -> torch.Tensor:
-    cos, sin = torch.cos(angles[..., 0] / 2), torch.sin(angles[..., 0] / 2)
-    return torch.stack([cos, -sin, sin, cos], dim=-1)
-
-
-def _rz(angles: torch.Tensor) -> torch.Tensor:
-    phase = torch.exp(-0.5j * angles[..., 0])
-    zero = torch.zeros_like(phase)
-    return torch.stack([phase, zero, zero, phase.conj()], dim=-1)
-
-
 def _phase_shift(angles: torch.Tensor) -> torch.Tensor:
     phase = torch.exp(1j * angles[..., 0])
     return torch.stack([torch.ones_like(phase), torch.zeros_like(phase), torch.zeros_like(phase), phase], dim=-1)
@@ -122,11 +111,13 @@ def _rot(angles: torch.Tensor) -> torch.Tensor:
     return torch.stack([plus * cos, -minus * sin, minus.conj() * sin, plus.conj() * cos], dim=-1)
 
 
-#: Per supported parametrised gate, its number of angles and its matrix: ``(..., p)`` real
-#: angles -> ``(..., 4)`` entries of the 2x2 matrix, row-major (PennyLane's definitions).
-ROTATIONS: dict[str, tuple[int, Callable[[torch.Tensor], torch.Tensor]]] = {
-    "RX": (1, _rx), "RY": (1, _ry), "RZ": (1, _rz), "PhaseShift": (1, _phase_shift), "Rot": (3, _rot),
-}
+#: Per matrix formula, ``(..., p)`` real angles -> ``(..., 4)`` entries of the 2x2 matrix,
+#: row-major (PennyLane's definitions).
+ROTATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"RX": _rx, "PhaseShift": _phase_shift, "Rot": _rot}
+#: Rotations computed as ``Rot``, by the slots of :math:`(\phi, \theta, \omega)` their angles
+#: fill (the others hold 0): :math:`R_Z(a) = \mathrm{Rot}(a, 0, 0)` and
+#: :math:`R_Y(a) = \mathrm{Rot}(0, a, 0)` exactly, so one formula serves a whole ansatz.
+AS_ROT: dict[str, tuple[int, ...]] = {"RZ": (0,), "RY": (1,), "Rot": (0, 1, 2)}
 
 
 class Unsupported(Exception):
@@ -303,9 +294,14 @@ class StatevectorProgram(nn.Module):
             wires = [int(w) for w in op.wires]
             if any(not 0 <= w < n_qubits for w in wires):
                 raise Unsupported(f"{op.name} on wires {wires} outside 0..{n_qubits - 1}")
-            if op.num_params and op.name in ROTATIONS and len(wires) == 1:
+            if op.num_params and (op.name in ROTATIONS or op.name in AS_ROT) and len(wires) == 1:
                 sources = _angle_sources(op, n_angles)
-                key = (op.name, all(source >= n_inputs for source in sources))
+                key = ("Rot" if op.name in AS_ROT else op.name, all(source >= n_inputs for source in sources))
+                if op.name in AS_ROT:
+                    slots = [n_angles] * 3  # index n_angles: the zero appended to the angles
+                    for source, slot in zip(sources, AS_ROT[op.name]):
+                        slots[slot] = source
+                    sources = slots
                 rotations.setdefault(key, []).append(sources)
                 gates.append(key)
                 gate_index.append(len(rotations[key]) - 1)
@@ -433,7 +429,7 @@ class StatevectorProgram(nn.Module):
     def _rotation_matrices(self, key: tuple[str, bool], angles: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         name, shared = key
         sources = self.get_buffer(f"sources_{name}_{shared}")
-        return ROTATIONS[name][1](angles[..., sources]).to(dtype)
+        return ROTATIONS[name](angles[..., sources]).to(dtype)
 
     def forward(self, inputs: torch.Tensor, weights: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
         unbatched = inputs.ndim == 1
@@ -448,13 +444,13 @@ class StatevectorProgram(nn.Module):
         real = torch.promote_types(inputs.dtype, weights.dtype)
         dtype = _real_to_complex(real)
         batch, n = inputs.shape[0], self.n_qubits
-        weights = weights.to(real)
+        padded = torch.cat([weights.to(real), weights.new_zeros(1, dtype=real)])  # then [..., n_weights] is 0
         shared = torch.cat([_complex(self.constants, real)]
-                           + [self._rotation_matrices(key, weights, dtype) for key in self.shared_groups])
+                           + [self._rotation_matrices(key, padded, dtype) for key in self.shared_groups])
         shared = shared.reshape(-1, 2, 2)
         pool = shared.expand(batch, -1, -1, -1)
         if self.batched_groups:
-            row = torch.cat([inputs.to(real), weights.expand(batch, -1)], dim=1)
+            row = torch.cat([inputs.to(real), padded.expand(batch, -1)], dim=1)
             rotated = [self._rotation_matrices(key, row, dtype) for key in self.batched_groups]
             pool = torch.cat([pool, torch.cat(rotated, dim=1).reshape(batch, -1, 2, 2)], dim=1)
         if self.prepared:
