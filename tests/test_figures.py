@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "experiments" / "figures"
 
@@ -23,32 +25,45 @@ def quick(name: str, tmp_path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_f1_one_row_per_dataset_task_architecture(tmp_path: Path) -> None:
+def test_f1_one_row_per_dataset_task_architecture_and_a_paired_row_per_task(tmp_path: Path) -> None:
     rows = quick("f1_mtl_vs_stl", tmp_path)
-    keys = {(r["dataset"], r["task"], r["architecture"]) for r in rows}
     tasks = {"digits": ["digit", "parity", "ge5"], "multidigits": ["left", "right"], "quantum-teacher": ["t0", "t1"]}
+    means = [r for r in rows if r["kind"] == "mean"]
+    keys = {(r["dataset"], r["task"], r["architecture"]) for r in means}
     assert keys == {(d, t, a) for d, ts in tasks.items() for t in ts for a in ("hard_sharing", "single_task")}
-    assert len(rows) == len(keys)
-    assert all(0 <= float(r["mean"]) <= 1 and r["seeds"] == "1" for r in rows)
-    # one seed: qmtl.sweep's std is NaN (no spread known), not a zero-width error bar
-    assert all(math.isnan(float(r["std"])) for r in rows)
+    assert len(means) == len(keys)
+    assert all(0 <= float(r["mean"]) <= 1 and r["seeds"] == "1" for r in means)
+    # one seed: no interval is known, NaN bounds (not a zero-width error bar); one epoch: still improving
+    assert all(math.isnan(float(r["ci95_low"])) and math.isnan(float(r["ci95_high"])) for r in means)
+    assert all((r["best_epochs"], r["epochs_run"], r["still_improving"]) == ("1", "1", "1") for r in means)
+    paired = {(r["dataset"], r["task"]): r for r in rows if r["kind"] == "paired"}
+    assert set(paired) == {(d, t) for d, ts in tasks.items() for t in ts}
+    for (dataset, task), row in paired.items():
+        shared, single = (next(float(r["mean"]) for r in means if (r["dataset"], r["task"], r["architecture"])
+                               == (dataset, task, arch)) for arch in ("hard_sharing", "single_task"))
+        assert float(row["difference"]) == pytest.approx(shared - single)
+        assert math.isnan(float(row["p_value"]))  # one pair: no test
 
 
-def test_f2_one_row_per_architecture_correlation_task(tmp_path: Path) -> None:
+def test_f2_reads_the_measured_label_correlation_of_every_run(tmp_path: Path) -> None:
     rows = quick("f2_correlation", tmp_path)
-    keys = {(r["architecture"], float(r["correlation"]), r["task"]) for r in rows}
+    means = [r for r in rows if r["kind"] == "mean"]
+    keys = {(r["architecture"], float(r["correlation"]), r["task"]) for r in means}
     assert keys == {(a, c, t) for a in ("hard_sharing", "single_task", "qmoe") for c in (1.0, 0.0)
                     for t in ("t0", "t1", "mean")}
-    assert len(rows) == len(keys)
-    assert all(float(r["mean"]) > 0 for r in rows)
-    # x-axis: the measured label correlation of the run's data, not the weight cosine
+    assert len(means) == len(keys)
+    assert all(float(r["mean"]) > 0 for r in means)
+    # x-axis: the measured label correlation of the run's data (final.json), not the weight cosine
     from qmtl.data.synthetic_correlated import label_correlation, load_synthetic_correlated
 
-    for r in rows:
+    for r in means:
         options = {"correlation": float(r["correlation"]), "n_samples": 200, "seed": 0}
         expected = label_correlation(load_synthetic_correlated(options).targets)
-        assert abs(float(r["label_correlation"]) - expected) < 1e-9
-        assert abs(float(r["label_correlations"]) - expected) < 1e-4  # one seed, 4 decimals
+        assert float(r["label_correlation"]) == pytest.approx(expected, abs=1e-5)  # float32 targets
+        assert float(r["label_correlations"]) == pytest.approx(expected, abs=1e-4)  # one seed, 4 decimals
+    paired = {(r["architecture"], float(r["correlation"])) for r in rows if r["kind"] == "paired"}
+    assert paired == {(f"{a} - {b}", c) for a, b in (("hard_sharing", "single_task"), ("qmoe", "single_task"),
+                                                   ("qmoe", "hard_sharing")) for c in (1.0, 0.0)}
 
 
 def test_f3_counts_match_the_stated_construction(tmp_path: Path) -> None:
@@ -64,14 +79,17 @@ def test_f3_counts_match_the_stated_construction(tmp_path: Path) -> None:
     assert heads[("quantum ansatz heads", 1)] == 4 + 5
 
 
-def test_f4_one_row_per_strategy(tmp_path: Path) -> None:
-    from qmtl.strategies import AGGREGATORS, WEIGHTINGS
-
+def test_f4_one_row_per_chosen_strategy_and_the_baseline(tmp_path: Path) -> None:
     rows = quick("f4_delta_m", tmp_path)
-    assert {(r["kind"], r["strategy"]) for r in rows} == \
-        {("weighting", w) for w in WEIGHTINGS} | {("aggregator", a) for a in AGGREGATORS}
-    assert len(rows) == len(WEIGHTINGS) + len(AGGREGATORS)
-    assert all(r["delta_m_percent"] not in ("", "nan") for r in rows)
+    strategies = {("weighting", "equal"), ("weighting", "uncertainty"), ("weighting", "dwa"), ("weighting", "famo"),
+                  ("aggregator", "pcgrad"), ("aggregator", "cagrad"), ("aggregator", "mgda"),
+                  ("aggregator", "nash_mtl")}
+    assert {(r["kind"], r["strategy"]) for r in rows} == strategies | {("baseline", "single_task")}
+    assert len(rows) == len(strategies) + 1
+    scored = [r for r in rows if r["kind"] != "baseline"]
+    assert all(r["mean"] not in ("", "nan") for r in scored)
+    equal = next(r for r in scored if r["strategy"] == "equal")
+    assert float(equal["difference_vs_equal"]) == 0.0  # equal against itself
 
 
 def test_f5_rows_per_evaluation_and_task(tmp_path: Path) -> None:
@@ -83,20 +101,34 @@ def test_f5_rows_per_evaluation_and_task(tmp_path: Path) -> None:
     assert len(rows) == 3 * len(evaluations)
 
 
-def test_f6_one_row_per_setting_and_epoch(tmp_path: Path) -> None:
+def test_f6_one_row_per_setting_seed_and_epoch_and_a_summary_per_pair(tmp_path: Path) -> None:
     rows = quick("f6_learning_curves", tmp_path)
-    assert [(r["setting"], r["epoch"]) for r in rows] == \
-        [(s, e) for s in ("digits", "synthetic, correlation -0.5") for e in ("1", "2")]
-    assert all(-1 <= float(r["cos.mean_off_diagonal"]) <= 1 for r in rows)
-    assert {"val.digit", "val.t0", "cos.digit-parity", "cos.t0-t1"} <= set(rows[0])
+    epochs = [r for r in rows if r["kind"] == "epoch"]
+    assert [(r["setting"], r["seed"], r["epoch"]) for r in epochs] == \
+        [(s, "0", e) for s in ("digits", "synthetic, correlation -0.5") for e in ("1", "2")]
+    assert all(-1 <= float(r["cos.mean_off_diagonal"]) <= 1 for r in epochs)
+    assert {"val.digit", "val.t0", "cos.digit-parity", "cos.t0-t1"} <= set(epochs[0])
+    pairs = {(r["setting"], r["pair"]): r for r in rows if r["kind"] == "pair"}
+    assert set(pairs) == {("digits", p) for p in ("digit-parity", "digit-ge5", "parity-ge5", "mean_off_diagonal")} \
+        | {("synthetic, correlation -0.5", p) for p in ("t0-t1", "mean_off_diagonal")}
+    # the summary is the cosine averaged over the epochs
+    digits = [r for r in epochs if r["setting"] == "digits"]
+    expected = sum(float(r["cos.parity-ge5"]) for r in digits) / len(digits)
+    assert float(pairs["digits", "parity-ge5"]["mean"]) == pytest.approx(expected)
 
 
-def test_f7_measured_and_recorded_rows_are_labelled(tmp_path: Path) -> None:
+def test_f7_measured_recorded_and_ratio_rows_are_labelled(tmp_path: Path) -> None:
     rows = quick("f7_throughput", tmp_path)
-    assert [(r["target"], r["implementation"]) for r in rows] == [
+    bars = [r for r in rows if r["source"] != "ratio"]
+    assert [(r["target"], r["implementation"]) for r in bars] == [
         ("default.qubit", "qmtl hard sharing"), ("default.qubit", "PennyLane TorchLayer"),
         ("aer (exact)", "qmtl EstimatorDevice"), ("aer (exact)", "raw Aer EstimatorV2 (rows only)"),
         ("aer (exact)", "pennylane-qiskit qiskit.aer")]
-    assert [r["source"] for r in rows][:4] == ["measured"] * 4
-    assert rows[4]["source"].startswith("recorded") and float(rows[4]["step_s"]) == 197.0
-    assert all(float(r["samples_per_s"]) > 0 for r in rows)
+    assert [r["source"] for r in bars][:4] == ["measured"] * 4
+    assert bars[4]["source"].startswith("recorded") and float(bars[4]["step_s"]) == 197.0
+    assert all(float(r["samples_per_s"]) > 0 for r in bars)
+    ratios = [r for r in rows if r["source"] == "ratio"]
+    assert [r["implementation"] for r in ratios] == ["PennyLane TorchLayer / qmtl hard sharing",
+                                                     "qmtl EstimatorDevice / raw Aer EstimatorV2 (rows only)"]
+    for r in ratios:  # the median per-round ratio lies in its interval (the full range for 3 rounds)
+        assert 0 < float(r["ratio_ci95_low"]) <= float(r["ratio"]) <= float(r["ratio_ci95_high"])

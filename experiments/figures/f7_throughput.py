@@ -18,8 +18,12 @@ Its bar is the time *recorded* in ``experiments/benchmarks/README.md`` (197 s fo
 at batch 16, measured with ``bench_qiskit_device.py``), converted to samples/s, hatched and
 labelled "recorded" in the plot and ``source=recorded`` in the CSV.
 
-Samples/s = batch / median step time.  The benchmarks answer issue 2 (core step) and the
-batched-Estimator issue; the numbers depend on the machine and its load.
+Samples/s = batch / median step time.  Each interleaved round times both sides back to back,
+so the ratio of one round's two times is a paired measurement under the same load; the CSV
+records, per comparison, the median of those per-round ratios with its distribution-free
+95 % interval (``ratio_interval`` of ``experiments/benchmarks/timing.py``).  The benchmarks
+answer issue 2 (core step) and the batched-Estimator issue; the numbers depend on the
+machine and its load.
 
     python experiments/figures/f7_throughput.py [--quick] [--out DIR]
 """
@@ -28,7 +32,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -41,7 +44,7 @@ from qmtl.devices import DeviceConfig, build_device
 sys.path.insert(0, str(ROOT / "experiments" / "benchmarks"))
 from bench_core_step import BATCH, pennylane_step, qmtl_step  # noqa: E402
 from bench_qiskit_device import make_step  # noqa: E402
-from timing import interleaved_times  # noqa: E402
+from timing import interleaved_times, ratio_interval  # noqa: E402
 
 NAME = "f7_throughput"
 AER_QUBITS, AER_LAYERS, AER_BATCH = 4, 3, 16
@@ -49,20 +52,27 @@ RECORDED = {"implementation": "pennylane-qiskit qiskit.aer", "step_s": 197.0, "b
             "note": "recorded, bench_qiskit_device.py (experiments/benchmarks/README.md)"}
 
 
-def interleaved(steps: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Median seconds per call of each step, calls interleaved."""
-    return {name: statistics.median(values) for name, values in interleaved_times(steps, repeats).items()}
+def speed_up(times: dict[str, list[float]], faster: str, slower: str, target: str, qubits: int) -> dict[str, Any]:
+    """A CSV row: how many times ``slower``'s step time ``faster``'s is, per interleaved round
+    (median and 95 % interval of the per-round ratios)."""
+    median, low, high = ratio_interval(times[slower], times[faster])
+    return {"target": target, "qubits": qubits, "implementation": f"{slower} / {faster}", "source": "ratio",
+            "ratio": median, "ratio_ci95_low": low, "ratio_ci95_high": high, "rounds": len(times[faster])}
 
 
 def main() -> None:
     args = arguments(__doc__, NAME)
-    qubits, repeats = ([4], 3) if args.quick else ([4, 8, 12], 7)
+    qubits, repeats = ([4], 3) if args.quick else ([4, 8, 12], 9)
     torch.manual_seed(0)
     rows: list[dict[str, Any]] = []
+    ratios: list[dict[str, Any]] = []
     for n in qubits:
-        medians = interleaved({"qmtl hard sharing": qmtl_step(n), "PennyLane TorchLayer": pennylane_step(n)}, repeats)
+        times = interleaved_times({"qmtl hard sharing": qmtl_step(n), "PennyLane TorchLayer": pennylane_step(n)},
+                                  repeats)
+        medians = {name: statistics.median(values) for name, values in times.items()}
         rows += [{"target": "default.qubit", "qubits": n, "implementation": name, "batch": BATCH, "step_s": t,
                   "samples_per_s": BATCH / t, "source": "measured"} for name, t in medians.items()]
+        ratios.append(speed_up(times, "qmtl hard sharing", "PennyLane TorchLayer", "default.qubit", n))
         print(f"  default.qubit, {n} qubits: {medians}", flush=True)
     device, diff_method = build_device(DeviceConfig(name="aer"), AER_QUBITS, seed=0)
     step = make_step(device, diff_method, AER_QUBITS, AER_LAYERS, AER_BATCH)
@@ -71,8 +81,10 @@ def main() -> None:
     device.target.estimator.run = lambda pubs, **kw: captured.append(pubs) or run(pubs, **kw)
     step()
     estimator = AerEstimatorV2()
-    medians = interleaved({"qmtl EstimatorDevice": step,
-                           "raw Aer EstimatorV2 (rows only)": lambda: estimator.run(captured[0]).result()}, repeats)
+    times = interleaved_times({"qmtl EstimatorDevice": step,
+                               "raw Aer EstimatorV2 (rows only)": lambda: estimator.run(captured[0]).result()}, repeats)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    ratios.append(speed_up(times, "raw Aer EstimatorV2 (rows only)", "qmtl EstimatorDevice", "aer (exact)", AER_QUBITS))
     rows += [{"target": "aer (exact)", "qubits": AER_QUBITS, "implementation": name, "batch": AER_BATCH, "step_s": t,
               "samples_per_s": AER_BATCH / t, "source": "measured"} for name, t in medians.items()]
     print(f"  aer, {AER_QUBITS} qubits: {medians}", flush=True)
@@ -105,7 +117,7 @@ def main() -> None:
     axis.set_ylabel("training samples / s")
     axis.set_title("Training throughput (median step; forward + backward)")
     axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    save(figure, rows, args.out, NAME)
+    save(figure, rows + ratios, args.out, NAME)
 
 
 if __name__ == "__main__":
