@@ -80,10 +80,10 @@ def main() -> None:
     parser.add_argument("--noise", default="fake_manila")
     parser.add_argument("--shots", type=int, default=4000)
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per path (after one warm-up)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 20 examples, 1 repeat")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 40 examples, 1 repeat")
     args = parser.parse_args()
     if args.quick:
-        args.limit, args.repeats = 20, 1
+        args.limit, args.repeats = 40, 1
     torch.set_num_threads(1)
     overrides = ["device.name=aer", f"device.shots={args.shots}", f"device.noise={args.noise}",
                  f"data.limit={args.limit}"]

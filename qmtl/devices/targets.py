@@ -7,8 +7,10 @@ Targets
   honest shot noise.  It evaluates exact expectation values (``save_expectation_value``) and,
   when a precision ``p`` is set, draws each estimate with the variance of measuring every
   qubit-wise commuting group of its Pauli terms with ``1/p**2`` shots, seeded by
-  ``run_options['seed_simulator']``.  With a noise model the density-matrix method gives the
-  exact noisy expectation values (and variances) before that sampling noise.
+  ``run_options['seed_simulator']``.  With a noise model the exact noisy expectation values
+  (and variances) before that sampling noise are Aer's density-matrix values, computed for all
+  rows of a call in one vectorised Pauli-transfer pass (:mod:`qmtl.devices.transfer`; Aer's
+  own density-matrix method, one experiment per row, for circuits that pass declines).
 * ``fake_<backend>``: Runtime's client-side Estimator
   (:class:`qiskit_ibm_runtime.executor_estimator.Estimator`, built on the Executor) with
   ``mode=<fake backend>``, the Runtime *local testing mode*: twirling, gate folding and
