@@ -174,3 +174,17 @@ def test_noisy_targets_use_the_transfer_pass(noise, tmp_path):
     assert device.target.estimator.pauli_transfer
     exact, _ = build_device(DeviceConfig(name="aer", shots=100), 2, seed=0)
     assert not exact.target.estimator.pauli_transfer  # noiseless Aer: statevector, as before
+
+
+def test_a_seed_fixes_the_noisy_shot_draws():
+    x = qml.numpy.array([[0.3, 1.1, -0.4]], requires_grad=False)
+    weights = qml.numpy.array(np.full((1, 3, 3), 0.7), requires_grad=False)
+
+    def values(seed: int) -> np.ndarray:
+        device, _ = build_device(DeviceConfig(name="aer", noise="fake_manila", shots=500), 3, seed=seed)
+        assert device.target.estimator.pauli_transfer
+        return np.stack(noisy_qnode(device)(x, weights))
+
+    first = values(11)
+    np.testing.assert_array_equal(values(11), first)
+    assert np.abs(values(12) - first).max() > 1e-4
