@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.circuit import Gate, ParameterExpression
+from qiskit.circuit import Gate, Parameter, ParameterExpression
 from qiskit.exceptions import QiskitError
 from qiskit.quantum_info import PTM, Pauli
 from qiskit_aer.noise import NoiseModel
@@ -151,7 +151,7 @@ def _rotate(state: np.ndarray, rotation: Rotation, theta: np.ndarray) -> np.ndar
     return state
 
 
-def _affine(expression: ParameterExpression, parameter) -> tuple[float, float] | None:
+def _affine(expression: ParameterExpression, parameter: Parameter) -> tuple[float, float] | None:
     """``(scale, offset)`` with ``expression = scale * parameter + offset``, or ``None``."""
     at = [float(expression.bind({parameter: x})) for x in (0.0, 1.0, 2.5)]
     scale, offset = at[1] - at[0], at[0]
