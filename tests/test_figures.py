@@ -18,7 +18,7 @@ def quick(name: str, tmp_path: Path) -> list[dict[str, str]]:
     """Run ``<name>.py --quick`` into ``tmp_path``; check the three files; return the CSV rows."""
     out = tmp_path / "out"
     subprocess.run([sys.executable, str(FIGURES / f"{name}.py"), "--quick", "--out", str(out),
-                    "--runs", str(tmp_path / "runs")], cwd=tmp_path, check=True, timeout=300)
+                    "--runs", str(tmp_path / "runs")], cwd=tmp_path, check=True, timeout=540)
     for suffix in ("png", "pdf", "csv"):
         assert (out / f"{name}.{suffix}").stat().st_size > 0
     with (out / f"{name}.csv").open(encoding="utf-8") as handle:
