@@ -160,8 +160,8 @@ def plot(rows: list[dict[str, Any]], labels: list[str], seeds: int) -> plt.Figur
         axis.set_title(setting)
         axis.set_xlabel("Δm% vs single-task")
     axes[0][0].set_yticks(range(len(architectures)), architectures)
-    figure.suptitle(f"Architectures compared ({seeds} seed{'s' * (seeds > 1)}, 95 % intervals); numbers: trainable "
-                    f"parameters, * test loss differs from {REFERENCE}'s at q < 0.05")
+    figure.suptitle(f"Architectures compared ({seeds} seed{'s' * (seeds > 1)}, 95 % intervals)\nnumbers: trainable "
+                    f"parameters; *: test loss differs from {REFERENCE}'s at q < 0.05")
     return figure
 
 
