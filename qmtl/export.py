@@ -104,7 +104,7 @@ def export_run(run_path: Path, out: Path | None = None) -> list[Path]:
     from qmtl.run import load_run
 
     with load_run(run_path, EXACT_AER) as run:
-        shared = shared_circuit_model(run.model)
+        shared = shared_circuit_model(run.model, run.config.model.architecture)
         circuit = shared.circuit
         run.model.eval()
         with torch.no_grad():
@@ -144,7 +144,7 @@ def catalogue_files(configs: Path = CONFIGS) -> dict[str, str]:
         # The circuit does not depend on the data's width; one input feature builds it.
         with build_run(config, input_dims=1) as run:
             try:
-                circuit = shared_circuit(run.model)
+                circuit = shared_circuit(run.model, config.model.architecture)
             except UserError as error:
                 files[f"{path.stem}.json"] = json.dumps({"config": path.as_posix(),
                                                         "skipped": str(error)}, indent=2) + "\n"

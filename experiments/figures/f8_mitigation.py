@@ -55,7 +55,7 @@ def evaluate_variants(run_path: Any, shots: int) -> tuple[list[dict[str, Any]], 
 
 def _evaluate_variants(run: Run, shots: int) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     config, data, model = run.config, run.data, run.model
-    circuit, tasks = shared_circuit(model), list(config.tasks)
+    circuit, tasks = shared_circuit(model, config.model.architecture), list(config.tasks)
     model.eval()
     with torch.no_grad():
         angles = model.encoder(data.test.features)

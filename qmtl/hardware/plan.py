@@ -50,18 +50,20 @@ class CircuitPlan:
     bases: int
 
 
-def shared_circuit_model(model: Any) -> SharedCircuitModel:
-    """``model`` as a model with one shared circuit; refuse architectures without one."""
+def shared_circuit_model(model: Any, architecture: str) -> SharedCircuitModel:
+    """``model`` (built for ``architecture``) as a model with one shared circuit whose
+    columns per-task heads read; refuse architectures without one."""
     if not isinstance(model, SharedCircuitModel):
-        missing = next(part for part in ("encoder", "circuit", "heads", "columns") if not hasattr(model, part))
-        raise UserError(f"the model has no '{missing}'; hardware submission and export support "
-                        "architectures with one shared circuit (hard_sharing)")
+        raise UserError(
+            f"architecture '{architecture}' has no single shared circuit read by per-task heads, which "
+            "hardware submission and circuit export need (hard_sharing has one); evaluate this run on a "
+            "Qiskit target with 'qmtl eval RUN --set device.name=fake_<backend>' instead")
     return model
 
 
-def shared_circuit(model: Any) -> SharedCircuit:
+def shared_circuit(model: Any, architecture: str) -> SharedCircuit:
     """The model's one shared circuit; refuse architectures without one."""
-    return shared_circuit_model(model).circuit
+    return shared_circuit_model(model, architecture).circuit
 
 
 def circuit_tapes(circuit: Any, angles: torch.Tensor, weights: torch.Tensor | None = None

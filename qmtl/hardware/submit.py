@@ -87,7 +87,8 @@ def submit_run(run_path: Path, options: SubmitOptions) -> compare.Comparison | N
 
 def _submit_model(run_path: Path, options: SubmitOptions, backend: HardwareBackend,
                   run: Run) -> compare.Comparison | None:
-    config, data, model = run.config, run.require_data(), shared_circuit_model(run.model)
+    config, data = run.config, run.require_data()
+    model = shared_circuit_model(run.model, config.model.architecture)
     circuit = model.circuit
     seed, level = config.seed, config.device.optimization_level
     target = resolve_target(DeviceConfig(name=backend.device_name, shots=options.shots,
