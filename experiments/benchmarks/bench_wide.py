@@ -4,10 +4,11 @@ The model: hard sharing, an MLP encoder (64 -> 16 -> n), ``--layers`` strongly-e
 layers on ``default.qubit`` (backprop, complex64 states, CPU), two tasks of the digits data
 reading ``<Z>`` of four wires, a batch of ``--batch`` examples.  For each qubit count it runs
 one training step (forward, backward, Adam) unchunked when the default budget allows it, and
-chunked under ``--budget``.  Every step runs in its own process, since a process's peak
-resident set size (``resource.getrusage(...).ru_maxrss``) can only grow: the process builds
-the trainer (which measures the model's memory per example, :mod:`qmtl.memory`), notes its
-peak, takes one step and notes its peak again; the difference is the step's peak memory.
+chunked under ``--budget``.  Every step runs in its own process, which builds the trainer
+(which measures the model's memory per example, :mod:`qmtl.memory`), notes its resident set
+size, resets the kernel's record of its peak (``/proc/self/clear_refs``, Linux), takes one
+step and reads the peak again (``VmHWM``); the difference is the step's peak memory.  (The
+peak of ``getrusage`` cannot be reset, and building the trainer can exceed a chunked step.)
 
 Printed per step: the chunk the plan chose, the plan's estimate of one chunk's memory, the
 measured peak, the time, and the state vectors in flight beyond the saved ones,
@@ -23,7 +24,6 @@ import argparse
 import copy
 import importlib
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +39,19 @@ from qmtl.rundir import RunDir
 from qmtl.training import Trainer
 
 KIB = 1024
+
+
+def _status_bytes(field: str) -> int:
+    """A memory line of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * KIB
+    raise RuntimeError(f"/proc/self/status has no {field}; this benchmark needs Linux")
+
+
+def _reset_peak() -> None:
+    """Set the process's recorded peak resident set size (``VmHWM``) to its current size."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def config(n_qubits: int, layers: int, batch: int, budget: int | None) -> dict[str, Any]:
@@ -63,11 +76,12 @@ def one_step(raw: dict[str, Any]) -> dict[str, Any]:
         # torch.utils.checkpoint imports torch._dynamo on its first call (seconds, tens of MiB, once per
         # process): imported here, so that the step's time and peak are the step's own.
         importlib.import_module("torch._dynamo")
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * KIB
+        before = _status_bytes("VmRSS")
+        _reset_peak()
         started = time.perf_counter()
         trainer._step(batch)  # the training step itself, without the epoch loop around it
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * KIB - before
+        peak = _status_bytes("VmHWM") - before
     chunk = min(plan.training_chunk, len(batch))
     return {
         "chunk": chunk, "budget": plan.budget, "seconds": seconds, "peak": peak,
