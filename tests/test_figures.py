@@ -92,13 +92,43 @@ def test_f4_one_row_per_chosen_strategy_and_the_baseline(tmp_path: Path) -> None
     assert float(equal["difference_vs_equal"]) == 0.0  # equal against itself
 
 
-def test_f5_rows_per_evaluation_and_task(tmp_path: Path) -> None:
+def test_f5_rows_per_evaluation_task_comparison_and_trained_model(tmp_path: Path) -> None:
     rows = quick("f5_noise", tmp_path)
-    evaluations = {(r["trained"], r["shots"], r["noise"]) for r in rows}
+    tasks = {"digit", "parity", "ge5", "mean"}
+    evaluated = [r for r in rows if r["kind"] == "evaluation"]
+    evaluations = {(r["trained"], r["shots"], r["noise"]) for r in evaluated}
     assert evaluations == {("exact", "exact", "none"), ("exact", "16", "none"), ("exact", "1024", "none"),
                            ("exact", "1024", "fake_manila"), ("exact", "1024", "fake_lima"),
                            ("noisy", "exact", "none"), ("noisy", "1024", "fake_manila")}
-    assert len(rows) == 3 * len(evaluations)
+    assert {(r["trained"], r["shots"], r["noise"], r["task"]) for r in evaluated} == \
+        {(*evaluation, task) for evaluation in evaluations for task in tasks}
+    assert len(evaluated) == len(evaluations) * len(tasks)
+    # the "mean" task is the mean of the three tasks' accuracies (one seed in --quick)
+    by_key = {(r["trained"], r["shots"], r["noise"], r["task"]): float(r["mean"]) for r in evaluated}
+    for evaluation in evaluations:
+        three = [by_key[(*evaluation, task)] for task in ("digit", "parity", "ge5")]
+        assert by_key[(*evaluation, "mean")] == pytest.approx(sum(three) / 3)
+    paired = {(r["comparison"], r["trained"], r["shots"], r["noise"], r["trained_b"], r["shots_b"], r["noise_b"])
+              for r in rows if r["kind"] == "paired"}
+    exact = ("exact", "exact", "none")
+    assert paired == {("shot noise", "exact", "16", "none", *exact), ("shot noise", "exact", "1024", "none", *exact),
+                      ("device noise", "exact", "1024", "fake_manila", *exact),
+                      ("device noise", "exact", "1024", "fake_lima", *exact),
+                      ("noise-trained vs exact-trained, on the noisy device", "noisy", "1024", "fake_manila",
+                       "exact", "1024", "fake_manila"),
+                      ("noise-trained vs exact-trained, evaluated exactly", "noisy", "exact", "none", *exact),
+                      ("noise-trained: noisy device vs exact", "noisy", "1024", "fake_manila",
+                       "noisy", "exact", "none")}
+    assert len([r for r in rows if r["kind"] == "paired"]) == len(paired) * len(tasks)
+    # a paired difference is the difference of the two evaluations' accuracies (one seed: no p-value)
+    for r in (r for r in rows if r["kind"] == "paired"):
+        a = by_key[(r["trained"], r["shots"], r["noise"], r["task"])]
+        b = by_key[(r["trained_b"], r["shots_b"], r["noise_b"], r["task"])]
+        assert float(r["difference"]) == pytest.approx(a - b)
+        assert math.isnan(float(r["p_value"]))
+    training = {r["trained"]: r for r in rows if r["kind"] == "training"}
+    assert set(training) == {"exact", "noisy"}
+    assert all((r["best_epochs"], r["epochs_run"], r["still_improving"]) == ("1", "1", "1") for r in training.values())
 
 
 def test_f6_one_row_per_setting_seed_and_epoch_and_a_summary_per_pair(tmp_path: Path) -> None:
