@@ -60,12 +60,12 @@ NAME = "f5_noise"
 WORDS = ["Z0", "Z1", "Z2", "Z3"]
 BACKENDS = ["fake_manila", "fake_lima", "fake_belem", "fake_quito"]
 NOISE_SHOTS = 1024
-NOISY = {"device.name": "aer", "device.noise": "fake_manila", "device.shots": NOISE_SHOTS}
+NOISY: dict[str, Any] = {"device.name": "aer", "device.noise": "fake_manila", "device.shots": NOISE_SHOTS}
 MEAN = "mean"  # the "task" of the accuracy averaged over the three tasks
 TRAIN = {"training.batch_size": 32}
-FULL = {"shots": [16, 64, 256, 1024, 4096, 16384], "backends": BACKENDS, "seeds": [0, 1, 2, 3, 4],
+FULL: dict[str, Any] = {"shots": [16, 64, 256, 1024, 4096, 16384], "backends": BACKENDS, "seeds": [0, 1, 2, 3, 4],
         "train": {**TRAIN, "data.limit": 600, "training.epochs": 30, "training.patience": 4}}
-QUICK = {"shots": [16, 1024], "backends": BACKENDS[:2], "seeds": [0],
+QUICK: dict[str, Any] = {"shots": [16, 1024], "backends": BACKENDS[:2], "seeds": [0],
          "train": {**TRAIN, "data.limit": 40, "model.ansatz.layers": 1, "training.epochs": 1}}
 
 Evaluation = tuple[str, int | None, str | None]  # (trained, shots or None for exact, noise or None)
