@@ -42,9 +42,9 @@ NAME = "f4_delta_m"
 METRICS = {"accuracy": True, "macro_f1": True}
 WORDS = ["Z0", "Z1", "Z2", "Z3"]
 STRATEGIES = {"weighting": ["equal", "uncertainty"], "aggregator": ["pcgrad"]}
-FULL = {"seeds": [0, 1, 2, 3, 4],
-        "overrides": {"data.limit": 600, "training.epochs": 60, "training.patience": 5}}
-QUICK = {"seeds": [0], "overrides": {"data.limit": 150, "model.ansatz.layers": 1, "training.epochs": 1}}
+FULL: dict[str, Any] = {"seeds": [0, 1, 2, 3, 4],
+                        "overrides": {"data.limit": 600, "training.epochs": 60, "training.patience": 5}}
+QUICK: dict[str, Any] = {"seeds": [0], "overrides": {"data.limit": 150, "model.ansatz.layers": 1, "training.epochs": 1}}
 
 
 def strategies() -> dict[str, dict[str, Any]]:
