@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from qmtl.data import Split
+from qmtl.errors import UserError
 from qmtl.memory import forward_in_chunks, plan_memory
 from qmtl.model import MultiTaskModel
 from qmtl.run import load_run
@@ -63,15 +64,21 @@ def evaluate(model: MultiTaskModel, split: Split, tasks: list[TaskConfig], batch
         results[task.name] = {"loss": float(task.loss(output, target)), **task.scores(output, target)}
     return results
 
+#: The splits a run's data has, by the names ``evaluate_run`` and ``qmtl eval --split`` take.
+SPLITS = ("train", "val", "test")
+
 
 def evaluate_run(run_path: str | Path, split: str = "test", overrides: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Per-task metrics of the run's best model on ``split`` (``train``, ``val`` or ``test``),
     on the run's device or the one ``overrides`` (``device.*=...`` assignments) name, in batches
     that fit ``training.max_state_memory``."""
+    if split not in SPLITS:
+        raise UserError(f"split '{split}' is not one of {', '.join(SPLITS)}; pick one of them")
     with load_run(run_path, overrides) as run:
         data = run.require_data()
         memory = plan_memory(run.model, data.train.features, run.config, training=False)
-        return evaluate(run.model, getattr(data, split), list(run.config.tasks),
+        parts = {"train": data.train, "val": data.val, "test": data.test}
+        return evaluate(run.model, parts[split], list(run.config.tasks),
                         batch_size=min(EVAL_BATCH, memory.inference_chunk))
 
 

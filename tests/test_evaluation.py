@@ -1,7 +1,8 @@
 import pytest
 
 from qmtl.cli import main
-from qmtl.evaluation import delta_m_against
+from qmtl.errors import UserError
+from qmtl.evaluation import delta_m_against, evaluate_run
 
 
 def test_delta_m_uses_every_metric_but_the_loss():
@@ -23,3 +24,8 @@ def test_eval_against_itself_gives_zero(tiny_config, write_config, tmp_path, cap
     assert main(["eval", str(run), "--baseline", str(run), "--delta-m-convention", "nash_mtl"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last == f"Δm% (Nash-MTL/FAMO, lower is better) over {run}: +0.00"
+
+
+def test_an_unknown_split_is_refused_before_the_run_is_loaded(tmp_path):
+    with pytest.raises(UserError, match="split 'validation' is not one of train, val, test"):
+        evaluate_run(tmp_path / "no-such-run", "validation")
