@@ -32,6 +32,7 @@ test_pauli_transfer.py``: 1e-8 and better), so the shot noise drawn around them
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,10 +192,8 @@ def transfer_program(circuit: QuantumCircuit, qubits: list[int], noise_model: No
         # Kraus operators not among its params) only by itself.
         key: tuple = (id(operation), touched)
         if isinstance(operation, Gate):
-            try:
+            with contextlib.suppress(TypeError):  # a matrix parameter (a unitary gate): only by itself
                 key = (operation.name, touched, tuple(float(p) for p in params))
-            except TypeError:  # a matrix parameter (a unitary gate): only by itself
-                pass
         if key not in matrices:
             try:
                 matrices[key] = np.asarray(PTM(operation).data.real)
